@@ -1,0 +1,16 @@
+//! Wire types shared by the Confab server, the meeting client and the UI.
+//!
+//! Everything here is plain data with serde derives and no I/O, so every
+//! side of a connection agrees on one definition. The UI's TypeScript types
+//! are generated from these (see [`bindings`]) and committed under
+//! `ui/src/lib/generated/`; a test fails when the committed files are stale.
+
+pub mod bindings;
+mod http;
+
+pub use http::{Health, HealthStatus, ReadyFile};
+
+/// Version of the signalling protocol spoken on `/ws`. A client states the
+/// version it speaks in its first message; the server refuses versions it
+/// does not know instead of guessing.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,229 @@
+//! Where the server's settings come from.
+//!
+//! Precedence, highest first: command-line flags, then `CONFAB_*`
+//! environment variables (clap reads both into the same [`Overrides`]), then
+//! the TOML config file, then the embedded defaults. The config file is
+//! `--config PATH` (or `CONFAB_CONFIG`) when given, otherwise
+//! `<data dir>/confab.toml` when that file exists; without one the defaults
+//! apply, so a first start needs no set-up at all.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::ServerError;
+
+/// TCP port for HTTP and WebSocket unless configured; media defaults to the
+/// same number on UDP so an office opens one port for both.
+pub const DEFAULT_PORT: u16 = 8443;
+
+/// Name of the config file looked for in the data directory.
+pub const CONFIG_FILE_NAME: &str = "confab.toml";
+
+/// The settings the server runs with, after every source is merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Holds the database and everything else the server keeps.
+    pub data_dir: PathBuf,
+    /// TCP address for HTTP and WebSocket. Port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// UDP port for media on the same IP as `listen`. Port 0 picks a free port.
+    pub media_port: u16,
+}
+
+/// Values given on the command line or in `CONFAB_*` variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub media_port: Option<u16>,
+}
+
+/// The TOML file's shape. Unknown keys are refused so a typo is an error,
+/// not a silently ignored setting.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    media_port: Option<u16>,
+}
+
+impl Config {
+    /// Embedded defaults: loopback only, plain HTTP, data under the user's
+    /// XDG data directory.
+    pub fn defaults() -> Result<Self, ServerError> {
+        Ok(Self {
+            data_dir: default_data_dir()?,
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
+            media_port: DEFAULT_PORT,
+        })
+    }
+
+    /// Merges the sources in the documented order.
+    pub fn load(overrides: &Overrides) -> Result<Self, ServerError> {
+        let defaults = Self::defaults()?;
+        let file = match &overrides.config_file {
+            Some(path) => read_file_config(path)?,
+            None => {
+                let dir = overrides.data_dir.as_ref().unwrap_or(&defaults.data_dir);
+                let implicit = dir.join(CONFIG_FILE_NAME);
+                if implicit.exists() {
+                    let file = read_file_config(&implicit)?;
+                    if file.data_dir.is_some() {
+                        return Err(ServerError::Config {
+                            path: implicit,
+                            reason: "`data_dir` can only be set in a file given with --config, \
+                                     not in the data directory's own confab.toml"
+                                .into(),
+                        });
+                    }
+                    file
+                } else {
+                    FileConfig::default()
+                }
+            }
+        };
+        let listen = overrides.listen.or(file.listen).unwrap_or(defaults.listen);
+        Ok(Self {
+            data_dir: overrides
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or(defaults.data_dir),
+            listen,
+            // An unset media port follows the TCP port, so `--listen x:0`
+            // alone gives ephemeral ports for both.
+            media_port: overrides
+                .media_port
+                .or(file.media_port)
+                .unwrap_or(listen.port()),
+        })
+    }
+}
+
+fn default_data_dir() -> Result<PathBuf, ServerError> {
+    directories::ProjectDirs::from("", "", "confab")
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .ok_or(ServerError::NoHomeDirectory)
+}
+
+fn read_file_config(path: &Path) -> Result<FileConfig, ServerError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ServerError::Io {
+        action: "read the config file",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ServerError::Config {
+        path: path.to_path_buf(),
+        reason: e.message().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_media_on_the_same_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert!(config.listen.ip().is_loopback());
+        assert_eq!(config.listen.port(), DEFAULT_PORT);
+        assert_eq!(config.media_port, DEFAULT_PORT);
+        assert_eq!(config.data_dir, dir.path());
+    }
+
+    #[test]
+    fn config_file_in_the_data_dir_is_read_and_overrides_win_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            CONFIG_FILE_NAME,
+            "listen = \"127.0.0.2:9000\"\nmedia_port = 9001\n",
+        );
+        let from_file = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.listen, "127.0.0.2:9000".parse().unwrap());
+        assert_eq!(from_file.media_port, 9001);
+
+        let overridden = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            listen: Some("127.0.0.3:7000".parse().unwrap()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(overridden.listen, "127.0.0.3:7000".parse().unwrap());
+        assert_eq!(overridden.media_port, 9001, "file value kept where no override");
+    }
+
+    #[test]
+    fn media_port_follows_an_ephemeral_listen_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.media_port, 0);
+    }
+
+    #[test]
+    fn unknown_config_keys_are_refused_with_the_file_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "c.toml", "lisen = \"127.0.0.1:1\"\n");
+        let err = Config::load(&Overrides {
+            config_file: Some(path.clone()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("c.toml"), "{text}");
+        assert!(text.contains("lisen"), "{text}");
+    }
+
+    #[test]
+    fn explicit_config_file_may_move_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("elsewhere");
+        let path = write(
+            dir.path(),
+            "c.toml",
+            &format!("data_dir = {:?}\n", data.to_str().unwrap()),
+        );
+        let config = Config::load(&Overrides {
+            config_file: Some(path),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.data_dir, data);
+    }
+
+    #[test]
+    fn data_dir_in_the_implicit_config_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), CONFIG_FILE_NAME, "data_dir = \"/tmp/x\"\n");
+        let err = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("data_dir"), "{err}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Confab host mode: the office's conference server.
+//!
+//! [`start`] binds the HTTP/WebSocket listener and the media UDP port, opens
+//! the database and serves until [`RunningServer::stop`]. The `confab-server`
+//! binary and the desktop app's host mode both go through it, so they behave
+//! the same.
+
+pub mod config;
+mod error;
+pub mod http;
+pub mod storage;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+
+use confab_proto::ReadyFile;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{Config, Overrides};
+pub use error::ServerError;
+pub use storage::Storage;
+
+/// A server that is accepting connections.
+#[derive(Debug)]
+pub struct RunningServer {
+    http_addr: SocketAddr,
+    media: UdpSocket,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens storage, binds both ports and starts serving in the background.
+pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
+    let storage = {
+        let dir = config.data_dir.clone();
+        tokio::task::spawn_blocking(move || Storage::open(&dir))
+            .await
+            .expect("storage open task panicked")?
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            proto: "TCP",
+            addr: config.listen,
+            source,
+        })?;
+    let http_addr = listener.local_addr().map_err(ServerError::Serve)?;
+    // Media gets its own UDP socket now so the port is reserved and known
+    // from the first start; the SFU takes it over.
+    let media_addr = SocketAddr::new(config.listen.ip(), config.media_port);
+    let media = UdpSocket::bind(media_addr)
+        .await
+        .map_err(|source| ServerError::Bind {
+            proto: "UDP",
+            addr: media_addr,
+            source,
+        })?;
+
+    let app = http::router(http::AppState::new(storage));
+    let (shutdown, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    tracing::info!(%http_addr, media_udp = %media.local_addr().map_err(ServerError::Serve)?, "serving");
+    Ok(RunningServer {
+        http_addr,
+        media,
+        shutdown,
+        task,
+    })
+}
+
+impl RunningServer {
+    /// Address the HTTP listener is bound to.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// UDP port carrying media.
+    pub fn media_port(&self) -> u16 {
+        self.media.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Base URL a program on this machine can connect to. A wildcard bind
+    /// is reached through loopback.
+    pub fn base_url(&self) -> String {
+        let ip = match self.http_addr.ip() {
+            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.http_addr.port()))
+    }
+
+    /// The document written to `--ready-file`.
+    pub fn ready(&self) -> ReadyFile {
+        ReadyFile {
+            http: self.base_url(),
+            media_udp: self.media_port(),
+        }
+    }
+
+    /// Writes the ready file atomically: a reader sees no file or a whole one.
+    pub fn write_ready_file(&self, path: &Path) -> Result<(), ServerError> {
+        let io_err = |source| ServerError::Io {
+            action: "write the ready file",
+            path: path.to_path_buf(),
+            source,
+        };
+        let json = serde_json::to_vec(&self.ready()).expect("ReadyFile serializes");
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, json).map_err(io_err)?;
+        std::fs::rename(&tmp, path).map_err(io_err)
+    }
+
+    /// Stops accepting, lets open requests finish, and returns once done.
+    pub async fn stop(self) -> Result<(), ServerError> {
+        // The receiver is gone only if the serve task already ended; its
+        // result is what the join below reports.
+        let _ = self.shutdown.send(());
+        match self.task.await {
+            Ok(result) => result.map_err(ServerError::Serve),
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+}
