@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: lint gates, UI checks and tests, Rust tests, and
+# the desktop window test under Xvfb. Installs what is missing first.
+set -euo pipefail
+source "$(dirname "$0")/scripts/setup.sh"
+cd "$CONFAB_ROOT"
+
+ensure_rust
+ensure_apt_packages "${TEST_PACKAGES[@]}"
+ensure_ui_deps
+ensure_tauri_driver
+
+say "UI: type check";  (cd ui && npm run --silent check)
+say "UI: lint";        (cd ui && npm run --silent lint)
+say "UI: unit tests";  (cd ui && npm run --silent test)
+say "UI: build";       build_ui
+say "Rust: format";    cargo fmt --all --check
+say "Rust: clippy";    cargo clippy --locked --workspace --all-targets -- -D warnings
+# The window test drives the real binary, which `cargo test` does not build.
+say "Rust: build the app"; cargo build --locked -p confab-app
+say "Rust: tests";     cargo test --locked --workspace
