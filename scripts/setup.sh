@@ -78,9 +78,8 @@ build_ui() {
 }
 
 ensure_tauri_driver() {
-  local bin
-  bin="$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")"
-  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null | awk '{print $2}')" != "$TAURI_DRIVER_VERSION" ]; then
+  # tauri-driver has no --version; cargo's install list knows what it put there.
+  if ! cargo install --list 2>/dev/null | grep -qx "tauri-driver v${TAURI_DRIVER_VERSION}:"; then
     say "Installing tauri-driver $TAURI_DRIVER_VERSION (about a minute)"
     cargo install tauri-driver --locked --quiet --version "$TAURI_DRIVER_VERSION"
   fi

@@ -1,10 +1,12 @@
 //! The real `confab` desktop binary opens a window whose UI renders and
 //! talks to Rust: driven under Xvfb through tauri-driver and WebKitWebDriver.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use confab_tests::{ChildGuard, Xvfb, built_binary, find_program, free_port, output_dir, wait_for_port};
+use confab_tests::{
+    ChildGuard, Xvfb, built_binary, find_program, free_port, output_dir, wait_for_port,
+};
 use fantoccini::{ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
@@ -69,7 +71,13 @@ async fn app_window_renders_the_home_screen_and_answers_commands() {
         .await
         .unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
-    let title = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    let title = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(title, "Confab");
 
     // The join box understands a messy code.
@@ -90,7 +98,24 @@ async fn app_window_renders_the_home_screen_and_answers_commands() {
         .await
         .unwrap();
     assert!(feedback.contains("kqz-rmtp-wfa"), "feedback: {feedback}");
+    let typed = client
+        .execute("return document.getElementById('meeting').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        typed, "  KQZ rmtp WFA ",
+        "the form stays on the page after Join"
+    );
 
+    // WebKit snapshots the last painted frame: let two frames paint first.
+    client
+        .execute_async(
+            "const done = arguments[0]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .expect("the page paints frames");
     let png = client.screenshot().await.expect("screenshot");
     let shot = out.join("home.png");
     std::fs::write(&shot, &png).unwrap();

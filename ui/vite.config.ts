@@ -1,5 +1,5 @@
 import { svelte } from "@sveltejs/vite-plugin-svelte";
-import { defineConfig } from "vite";
+import { defineConfig } from "vitest/config";
 
 // The same build serves the desktop app's window and, later, the browser
 // guest page, so asset paths stay relative to wherever it is mounted.

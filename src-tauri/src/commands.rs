@@ -40,8 +40,7 @@ mod tests {
 
     #[test]
     fn committed_typescript_bindings_for_commands_are_up_to_date() {
-        let committed =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/generated/app");
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/generated/app");
         confab_proto::bindings::assert_fresh(&committed, |dir| {
             super::AppInfo::export_all(&Config::new().with_out_dir(dir))
         });

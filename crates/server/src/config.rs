@@ -169,7 +169,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(overridden.listen, "127.0.0.3:7000".parse().unwrap());
-        assert_eq!(overridden.media_port, 9001, "file value kept where no override");
+        assert_eq!(
+            overridden.media_port, 9001,
+            "file value kept where no override"
+        );
     }
 
     #[test]

@@ -110,7 +110,11 @@ mod tests {
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
         let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
-        (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+        (
+            status,
+            content_type,
+            String::from_utf8(body.to_vec()).unwrap(),
+        )
     }
 
     #[tokio::test]

@@ -67,7 +67,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             server.write_ready_file(path)?;
         }
         let base = server.base_url();
-        println!("Confab host is running. Data: {}", config.data_dir.display());
+        println!(
+            "Confab host is running. Data: {}",
+            config.data_dir.display()
+        );
         println!("  Welcome page:  {base}/");
         println!("  Health:        {base}/api/health");
         println!("  Media (UDP):   port {}", server.media_port());

@@ -190,7 +190,11 @@ mod tests {
     #[test]
     fn a_file_that_is_not_a_database_is_refused_with_its_path() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(DATABASE_FILE), b"this is not sqlite, just text").unwrap();
+        std::fs::write(
+            dir.path().join(DATABASE_FILE),
+            b"this is not sqlite, just text",
+        )
+        .unwrap();
         let err = Storage::open(dir.path()).unwrap_err();
         assert!(
             err.to_string().contains(DATABASE_FILE),

@@ -63,9 +63,17 @@ fn sigterm(child: &Child) {
 fn serves_health_and_welcome_then_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let ready_path = dir.path().join("ready.json");
-    let mut child = spawn(&dir.path().join("data"), &ready_path, &["--media-port", "0"]);
+    let mut child = spawn(
+        &dir.path().join("data"),
+        &ready_path,
+        &["--media-port", "0"],
+    );
     let ready = wait_ready(&mut child, &ready_path);
-    assert!(ready.http.starts_with("http://127.0.0.1:"), "{}", ready.http);
+    assert!(
+        ready.http.starts_with("http://127.0.0.1:"),
+        "{}",
+        ready.http
+    );
     assert_ne!(ready.media_udp, 0, "the real media port is reported");
 
     let health: Health = ureq::get(&format!("{}/api/health", ready.http))
