@@ -19,3 +19,6 @@ say "Rust: clippy";    cargo clippy --locked --workspace --all-targets -- -D war
 # The window test drives the real binary, which `cargo test` does not build.
 say "Rust: build the app"; cargo build --locked -p confab-app
 say "Rust: tests";     cargo test --locked --workspace
+# Release builds never trust the development licence key; the licence tests
+# run once more as a development build, which does.
+say "Rust: licence tests (dev-key build)"; cargo test --locked -p confab-license --features dev-key
