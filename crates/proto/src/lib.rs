@@ -7,8 +7,12 @@
 
 pub mod bindings;
 mod http;
+pub mod live;
+pub mod signal;
 
 pub use http::{Health, HealthStatus, ReadyFile};
+pub use live::{LinesSnapshot, LiveConnection, MeetingLines};
+pub use signal::{ClientKind, ClientMessage, ErrorCode, ServerMessage};
 
 /// Version of the signalling protocol spoken on `/ws`. A client states the
 /// version it speaks in its first message; the server refuses versions it
