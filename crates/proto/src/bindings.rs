@@ -27,6 +27,8 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::ClientMessage::export_all(&cfg)?;
     crate::ServerMessage::export_all(&cfg)?;
     crate::LinesSnapshot::export_all(&cfg)?;
+    crate::LicenceInfo::export_all(&cfg)?;
+    crate::UsageHistory::export_all(&cfg)?;
     Ok(())
 }
 

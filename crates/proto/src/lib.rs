@@ -11,7 +11,9 @@ pub mod live;
 pub mod signal;
 
 pub use http::{Health, HealthStatus, ReadyFile};
-pub use live::{LinesSnapshot, LiveConnection, MeetingLines};
+pub use live::{
+    LicenceInfo, LinesSnapshot, LiveConnection, MeetingLines, UsageDay, UsageHistory, UsagePoint,
+};
 pub use signal::{ClientKind, ClientMessage, ErrorCode, ServerMessage};
 
 /// Version of the signalling protocol spoken on `/ws`. A client states the

@@ -45,3 +45,61 @@ pub struct LinesSnapshot {
     #[ts(type = "number")]
     pub refused_joins: u64,
 }
+
+/// The licence as the admin console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LicenceInfo {
+    /// `true` when a valid licence is installed; `false` means the free tier.
+    pub licensed: bool,
+    /// Lines available now.
+    pub lines: u32,
+    /// One sentence for every admin page, e.g. "Free tier: 5 lines (no licence installed)".
+    pub summary: String,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licensee: Option<String>,
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence_id: Option<String>,
+    /// RFC 3339.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Why an installed file is not in force, when it is not.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Concurrent lines in one period of the usage chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UsagePoint {
+    /// Start of the period, unix milliseconds.
+    #[ts(type = "number")]
+    pub at_ms: u64,
+    /// Most lines in use at once during the period.
+    pub peak: u32,
+    /// Lines licensed at the end of the period.
+    pub licensed: u32,
+    /// Joins refused because every line was taken.
+    pub refused: u32,
+}
+
+/// One day's peak, for sizing a licence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UsageDay {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub peak: u32,
+    pub licensed: u32,
+    pub refused: u32,
+}
+
+/// Answer of `GET /api/admin/usage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UsageHistory {
+    /// Length of each point's period, in minutes.
+    pub bucket_minutes: u32,
+    pub points: Vec<UsagePoint>,
+    pub days: Vec<UsageDay>,
+}

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::ServerError;
+use crate::ws::SignallingLimits;
 
 /// TCP port for HTTP and WebSocket unless configured; media defaults to the
 /// same number on UDP so an office opens one port for both.
@@ -22,7 +23,7 @@ pub const DEFAULT_PORT: u16 = 8443;
 pub const CONFIG_FILE_NAME: &str = "confab.toml";
 
 /// The settings the server runs with, after every source is merged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Holds the database and everything else the server keeps.
     pub data_dir: PathBuf,
@@ -30,6 +31,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// UDP port for media on the same IP as `listen`. Port 0 picks a free port.
     pub media_port: u16,
+    /// Heartbeat timeout and per-address limits on signalling. Not read
+    /// from the file yet: the defaults suit an office, tests tighten them.
+    pub signalling: SignallingLimits,
 }
 
 /// Values given on the command line or in `CONFAB_*` variables.
@@ -59,6 +63,7 @@ impl Config {
             data_dir: default_data_dir()?,
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             media_port: DEFAULT_PORT,
+            signalling: SignallingLimits::default(),
         })
     }
 
@@ -100,6 +105,7 @@ impl Config {
                 .media_port
                 .or(file.media_port)
                 .unwrap_or(listen.port()),
+            signalling: defaults.signalling,
         })
     }
 }

@@ -9,7 +9,12 @@ pub mod config;
 mod error;
 pub mod http;
 pub mod hub;
+pub mod licence;
+pub mod metrics;
+pub mod ratelimit;
+pub mod ws;
 pub mod storage;
+pub mod usage;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;

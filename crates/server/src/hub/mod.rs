@@ -131,6 +131,9 @@ pub struct Hub {
     /// Who holds each seat, across resumes.
     seat_owner: HashMap<SeatId, (String, ParticipantId)>,
     next_participant: ParticipantId,
+    /// Most lines in use since the usage sampler last asked.
+    peak_since_sample: u32,
+    refused_at_sample: u64,
 }
 
 impl Hub {
@@ -141,6 +144,8 @@ impl Hub {
             seats: SeatPool::new(line_limit, heartbeat_timeout),
             seat_owner: HashMap::new(),
             next_participant: 1,
+            peak_since_sample: 0,
+            refused_at_sample: 0,
         }
     }
 
@@ -176,6 +181,17 @@ impl Hub {
     /// Joins refused because every line was taken.
     pub fn refused_joins(&self) -> u64 {
         self.seats.refused()
+    }
+
+    /// The most lines in use at once, and the joins refused, since the
+    /// last call; for the per-minute usage history.
+    pub fn take_usage_sample(&mut self) -> (u32, u32) {
+        let in_use = self.seats.in_use();
+        let peak = self.peak_since_sample.max(in_use);
+        self.peak_since_sample = in_use;
+        let refused = self.seats.refused() - self.refused_at_sample;
+        self.refused_at_sample = self.seats.refused();
+        (peak, refused as u32)
     }
 
     /// When [`tick`](Self::tick) must run next.

@@ -433,3 +433,16 @@ fn leaving_frees_the_line_at_once() {
     let (b, out) = w.join(&m, "Ben");
     joined_token(&out, b);
 }
+
+#[test]
+fn usage_samples_report_the_peak_between_samples_and_new_refusals() {
+    let mut w = World::new(3);
+    let m = meeting("usa-gess-abc");
+    let conns: Vec<ConnId> = (0..3).map(|i| w.join(&m, &format!("P{i}")).0).collect();
+    w.join(&m, "Refused");
+    for &c in &conns[..2] {
+        w.hub.handle(c, ClientMessage::Leave, w.at(1.0));
+    }
+    assert_eq!(w.hub.take_usage_sample(), (3, 1));
+    assert_eq!(w.hub.take_usage_sample(), (1, 0), "the next minute starts from what is in use");
+}
