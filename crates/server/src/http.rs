@@ -13,7 +13,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use confab_proto::{Health, HealthStatus, PROTOCOL_VERSION};
 
+use crate::error::ServerError;
+use crate::meetings::{Liveness, MeetingCode, Meetings};
 use crate::storage::Storage;
+use crate::ws::{Lookup, Signalling};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -25,16 +28,58 @@ pub struct AppState {
 struct Inner {
     storage: Storage,
     started: Instant,
+    signalling: Arc<Signalling>,
 }
 
 impl AppState {
-    pub fn new(storage: Storage) -> Self {
+    pub fn new(storage: Storage, signalling: Arc<Signalling>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 storage,
                 started: Instant::now(),
+                signalling,
             }),
         }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    pub fn signalling(&self) -> &Arc<Signalling> {
+        &self.inner.signalling
+    }
+
+    /// Whether a `join` for `code` may enter a live meeting now.
+    pub async fn lookup_meeting(&self, code: &str) -> Result<Lookup, ServerError> {
+        let Some(code) = MeetingCode::parse(code) else {
+            return Ok(Lookup::NotFound);
+        };
+        let Some(meeting) = Meetings::new(self.storage().clone()).get(code.as_str()).await? else {
+            return Ok(Lookup::NotFound);
+        };
+        let now = confab_license::Timestamp::now();
+        let when = |secs: i64| {
+            confab_license::Timestamp::from_second(secs)
+                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default()
+        };
+        Ok(match meeting.liveness(now.as_second()) {
+            Liveness::Open => Lookup::Open(crate::hub::MeetingRecord {
+                code: meeting.code.as_str().to_string(),
+                title: meeting.title,
+                passcode: meeting.passcode,
+                lobby: meeting.lobby,
+                host_key: meeting.host_key,
+            }),
+            Liveness::NotYet { opens_at } => Lookup::NotOpen(format!(
+                "This meeting opens at {}, 15 minutes before it starts.",
+                when(opens_at)
+            )),
+            Liveness::Ended { ended_at } => {
+                Lookup::NotOpen(format!("This meeting ended at {}.", when(ended_at)))
+            }
+        })
     }
 }
 
@@ -43,8 +88,21 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(welcome_page))
         .route("/api/health", get(health))
+        .route("/ws", get(crate::ws::upgrade))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.signalling().render_metrics(),
+    )
+        .into_response()
 }
 
 async fn welcome_page() -> Html<String> {
@@ -95,7 +153,8 @@ mod tests {
     fn app() -> (Router, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
-        (router(AppState::new(storage)), dir)
+        let signalling = Signalling::new(5, crate::ws::SignallingLimits::default());
+        (router(AppState::new(storage, signalling)), dir)
     }
 
     async fn get_path(app: Router, path: &str) -> (StatusCode, String, String) {

@@ -5,6 +5,7 @@
 //! binary and the desktop app's host mode both go through it, so they behave
 //! the same.
 
+mod background;
 pub mod config;
 mod error;
 pub mod http;
@@ -18,6 +19,7 @@ pub mod usage;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
+use std::sync::Arc;
 
 use confab_proto::ReadyFile;
 use tokio::net::{TcpListener, UdpSocket};
@@ -33,8 +35,10 @@ pub use storage::Storage;
 pub struct RunningServer {
     http_addr: SocketAddr,
     media: UdpSocket,
+    state: http::AppState,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 /// Opens storage, binds both ports and starts serving in the background.
@@ -64,7 +68,25 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
             source,
         })?;
 
-    let app = http::router(http::AppState::new(storage));
+    let licence = {
+        let storage = storage.clone();
+        tokio::task::spawn_blocking(move || {
+            licence::current_status(&storage, confab_license::Timestamp::now())
+        })
+        .await
+        .expect("licence task panicked")?
+    };
+    tracing::info!("{licence}");
+    let signalling = ws::Signalling::new(licence.seat_limit(), config.signalling);
+    let state = http::AppState::new(storage.clone(), Arc::clone(&signalling));
+    let background = vec![
+        tokio::spawn(Arc::clone(&signalling).run_timers()),
+        tokio::spawn(background::sample_usage(storage.clone(), Arc::clone(&signalling))),
+        tokio::spawn(background::watch_licence(storage, Arc::clone(&signalling))),
+    ];
+
+    let app = http::router(state.clone())
+        .into_make_service_with_connect_info::<SocketAddr>();
     let (shutdown, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -77,12 +99,19 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     Ok(RunningServer {
         http_addr,
         media,
+        state,
         shutdown,
         task,
+        background,
     })
 }
 
 impl RunningServer {
+    /// The hub and signalling driver, for the embedding app and tests.
+    pub fn signalling(&self) -> &Arc<ws::Signalling> {
+        self.state.signalling()
+    }
+
     /// Address the HTTP listener is bound to.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
@@ -127,6 +156,13 @@ impl RunningServer {
 
     /// Stops accepting, lets open requests finish, and returns once done.
     pub async fn stop(self) -> Result<(), ServerError> {
+        // Open WebSockets would hold graceful shutdown forever: tell every
+        // client we are going away first.
+        self.state.signalling().close_all();
+        for task in &self.background {
+            task.abort();
+        }
+        background::record_usage(self.state.storage(), self.state.signalling()).await;
         // The receiver is gone only if the serve task already ended; its
         // result is what the join below reports.
         let _ = self.shutdown.send(());

@@ -123,6 +123,20 @@ impl Signalling {
         self.deliver(out);
     }
 
+    /// Closes every signalling connection (server shutdown). Lines held
+    /// stay in the hub; they go with the process.
+    pub fn close_all(&self) {
+        let queues: Vec<_> = self
+            .queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .collect();
+        for (_, queue) in queues {
+            let _ = queue.try_send(Outgoing::Close(close_code::AWAY, "server shutting down"));
+        }
+    }
+
     /// Frees lines whose time ran out, for as long as the server runs.
     pub async fn run_timers(self: Arc<Self>) {
         loop {
