@@ -24,6 +24,15 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     let cfg = Config::new().with_out_dir(out_dir);
     crate::Health::export_all(&cfg)?;
     crate::ReadyFile::export_all(&cfg)?;
+    crate::admin::AdminError::export_all(&cfg)?;
+    crate::admin::LoginRequest::export_all(&cfg)?;
+    crate::admin::LoginResponse::export_all(&cfg)?;
+    crate::admin::SetupRequest::export_all(&cfg)?;
+    crate::admin::SessionInfo::export_all(&cfg)?;
+    crate::admin::CreateMeeting::export_all(&cfg)?;
+    crate::admin::UpdateMeeting::export_all(&cfg)?;
+    crate::admin::MeetingInfo::export_all(&cfg)?;
+    crate::admin::MeetingList::export_all(&cfg)?;
     Ok(())
 }
 
