@@ -8,6 +8,7 @@
 pub mod config;
 mod error;
 pub mod http;
+pub mod meetings;
 pub mod storage;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
