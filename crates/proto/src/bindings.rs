@@ -29,6 +29,15 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::LinesSnapshot::export_all(&cfg)?;
     crate::LicenceInfo::export_all(&cfg)?;
     crate::UsageHistory::export_all(&cfg)?;
+    crate::admin::AdminError::export_all(&cfg)?;
+    crate::admin::LoginRequest::export_all(&cfg)?;
+    crate::admin::LoginResponse::export_all(&cfg)?;
+    crate::admin::SetupRequest::export_all(&cfg)?;
+    crate::admin::SessionInfo::export_all(&cfg)?;
+    crate::admin::CreateMeeting::export_all(&cfg)?;
+    crate::admin::UpdateMeeting::export_all(&cfg)?;
+    crate::admin::MeetingInfo::export_all(&cfg)?;
+    crate::admin::MeetingList::export_all(&cfg)?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! are generated from these (see [`bindings`]) and committed under
 //! `ui/src/lib/generated/`; a test fails when the committed files are stale.
 
+pub mod admin;
 pub mod bindings;
 mod http;
 pub mod live;

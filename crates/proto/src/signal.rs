@@ -141,7 +141,7 @@ pub struct ChatMessage {
 
 /// The meeting as a participant sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct MeetingInfo {
+pub struct MeetingBrief {
     pub code: String,
     pub title: String,
     pub locked: bool,
@@ -170,7 +170,7 @@ pub enum ServerMessage {
     /// Admitted into the live meeting: this connection now holds a seat.
     Joined {
         you: Participant,
-        meeting: MeetingInfo,
+        meeting: MeetingBrief,
         participants: Vec<Participant>,
         chat: Vec<ChatMessage>,
         /// Present to `resume` after a network drop.
@@ -180,7 +180,7 @@ pub enum ServerMessage {
     },
     /// Waiting in the lobby for a host; no seat is held yet.
     Lobby {
-        meeting: MeetingInfo,
+        meeting: MeetingBrief,
         you: LobbyEntry,
     },
     /// Hosts: the lobby changed.

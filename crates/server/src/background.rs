@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use confab_license::Timestamp;
 
+use crate::licence;
 use crate::storage::Storage;
 use crate::usage::{self, MinuteSample};
 use crate::ws::Signalling;
-use crate::licence;
 
 /// Writes one usage row per minute for as long as the server runs.
 pub(crate) async fn sample_usage(storage: Storage, signalling: Arc<Signalling>) {

@@ -55,7 +55,10 @@ impl AppState {
         let Some(code) = MeetingCode::parse(code) else {
             return Ok(Lookup::NotFound);
         };
-        let Some(meeting) = Meetings::new(self.storage().clone()).get(code.as_str()).await? else {
+        let Some(meeting) = Meetings::new(self.storage().clone())
+            .get(code.as_str())
+            .await?
+        else {
             return Ok(Lookup::NotFound);
         };
         let now = confab_license::Timestamp::now();

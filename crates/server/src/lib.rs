@@ -11,11 +11,12 @@ mod error;
 pub mod http;
 pub mod hub;
 pub mod licence;
+pub mod meetings;
 pub mod metrics;
 pub mod ratelimit;
-pub mod ws;
 pub mod storage;
 pub mod usage;
+pub mod ws;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
@@ -81,12 +82,14 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     let state = http::AppState::new(storage.clone(), Arc::clone(&signalling));
     let background = vec![
         tokio::spawn(Arc::clone(&signalling).run_timers()),
-        tokio::spawn(background::sample_usage(storage.clone(), Arc::clone(&signalling))),
+        tokio::spawn(background::sample_usage(
+            storage.clone(),
+            Arc::clone(&signalling),
+        )),
         tokio::spawn(background::watch_licence(storage, Arc::clone(&signalling))),
     ];
 
-    let app = http::router(state.clone())
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (shutdown, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

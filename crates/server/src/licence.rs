@@ -35,10 +35,15 @@ pub enum InstallError {
 
 /// Verifies `file` and, when this build accepts it now, stores it in place
 /// of any earlier licence.
-pub fn install(storage: &Storage, file: &[u8], now: Timestamp) -> Result<LicenceStatus, InstallError> {
+pub fn install(
+    storage: &Storage,
+    file: &[u8],
+    now: Timestamp,
+) -> Result<LicenceStatus, InstallError> {
     let licence = verify(file, now)?;
     // verify() parsed the file as JSON, so it is UTF-8.
-    let text = std::str::from_utf8(file).map_err(|_| LicenceError::Malformed("not UTF-8 text".into()))?;
+    let text =
+        std::str::from_utf8(file).map_err(|_| LicenceError::Malformed("not UTF-8 text".into()))?;
     storage.set_setting(SETTING, text)?;
     Ok(LicenceStatus::Licensed(licence))
 }
@@ -96,7 +101,10 @@ mod tests {
         let storage = Storage::open(dir.path()).unwrap();
         let status = current_status(&storage, at("2026-11-29T00:00:00Z")).unwrap();
         assert_eq!(status.seat_limit(), confab_license::FREE_TIER_SEATS);
-        assert_eq!(info(&status).summary, "Free tier: 5 lines (no licence installed)");
+        assert_eq!(
+            info(&status).summary,
+            "Free tier: 5 lines (no licence installed)"
+        );
     }
 
     #[test]
@@ -118,13 +126,15 @@ mod tests {
         let now = at("2026-11-29T00:00:00Z");
         let storage = Storage::open(dir.path()).unwrap();
         install(&storage, &dev_licence(10, None), now).unwrap();
-        let mut forged: serde_json::Value =
-            serde_json::from_slice(&dev_licence(50, None)).unwrap();
+        let mut forged: serde_json::Value = serde_json::from_slice(&dev_licence(50, None)).unwrap();
         forged["signature"] = serde_json::from_slice::<serde_json::Value>(&dev_licence(10, None))
             .unwrap()["signature"]
             .clone();
         let err = install(&storage, forged.to_string().as_bytes(), now).unwrap_err();
-        assert!(err.to_string().contains("changed after it was signed"), "{err}");
+        assert!(
+            err.to_string().contains("changed after it was signed"),
+            "{err}"
+        );
         assert_eq!(current_status(&storage, now).unwrap().seat_limit(), 10);
     }
 
@@ -132,11 +142,20 @@ mod tests {
     fn an_expired_stored_licence_falls_back_to_the_free_tier_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
-        install(&storage, &dev_licence(20, Some("2027-01-01T00:00:00Z")), at("2026-11-29T00:00:00Z")).unwrap();
+        install(
+            &storage,
+            &dev_licence(20, Some("2027-01-01T00:00:00Z")),
+            at("2026-11-29T00:00:00Z"),
+        )
+        .unwrap();
         let later = current_status(&storage, at("2027-02-01T00:00:00Z")).unwrap();
         assert_eq!(later.seat_limit(), confab_license::FREE_TIER_SEATS);
         let shown = info(&later);
         assert!(!shown.licensed);
-        assert!(shown.problem.unwrap().contains("expired"), "{}", shown.summary);
+        assert!(
+            shown.problem.unwrap().contains("expired"),
+            "{}",
+            shown.summary
+        );
     }
 }

@@ -7,8 +7,8 @@
 use std::sync::atomic::AtomicU64;
 
 use confab_proto::signal::ErrorCode;
-use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -20,7 +20,6 @@ use crate::hub::Hub;
 struct KindLabel {
     kind: String,
 }
-
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CodeLabel {
@@ -48,12 +47,36 @@ impl Default for Metrics {
         let connections = Family::<KindLabel, Gauge>::default();
         let joins_refused = Counter::default();
         let signalling_errors = Family::<CodeLabel, Counter>::default();
-        registry.register("lines_licensed", "Concurrent lines the licence allows", lines_licensed.clone());
-        registry.register("lines_in_use", "Connections admitted into live meetings", lines_in_use.clone());
-        registry.register("meetings_live", "Meetings with someone in them or in their lobby", meetings_live.clone());
-        registry.register("connections", "Admitted connections by client kind", connections.clone());
-        registry.register("joins_refused", "Joins refused because every line was in use", joins_refused.clone());
-        registry.register("signalling_errors", "Error messages sent on signalling, by code", signalling_errors.clone());
+        registry.register(
+            "lines_licensed",
+            "Concurrent lines the licence allows",
+            lines_licensed.clone(),
+        );
+        registry.register(
+            "lines_in_use",
+            "Connections admitted into live meetings",
+            lines_in_use.clone(),
+        );
+        registry.register(
+            "meetings_live",
+            "Meetings with someone in them or in their lobby",
+            meetings_live.clone(),
+        );
+        registry.register(
+            "connections",
+            "Admitted connections by client kind",
+            connections.clone(),
+        );
+        registry.register(
+            "joins_refused",
+            "Joins refused because every line was in use",
+            joins_refused.clone(),
+        );
+        registry.register(
+            "signalling_errors",
+            "Error messages sent on signalling, by code",
+            signalling_errors.clone(),
+        );
         Self {
             registry,
             lines_licensed,
@@ -73,7 +96,9 @@ impl Metrics {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        self.signalling_errors.get_or_create(&CodeLabel { code }).inc();
+        self.signalling_errors
+            .get_or_create(&CodeLabel { code })
+            .inc();
     }
 
     /// The text exposition, with gauges read from `hub` now.

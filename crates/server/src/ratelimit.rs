@@ -42,7 +42,10 @@ impl RateLimiter {
         let Some(times) = self.hits.get_mut(&addr) else {
             return Ok(());
         };
-        while times.front().is_some_and(|&t| now.duration_since(t) >= window) {
+        while times
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= window)
+        {
             times.pop_front();
         }
         if times.is_empty() {
@@ -66,8 +69,11 @@ impl RateLimiter {
     /// does not grow with every address ever seen.
     pub fn prune(&mut self, now: Instant) {
         let window = self.limit.window;
-        self.hits
-            .retain(|_, times| times.back().is_some_and(|&t| now.duration_since(t) < window));
+        self.hits.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|&t| now.duration_since(t) < window)
+        });
     }
 }
 

@@ -18,7 +18,12 @@ use crate::error::ServerError;
 pub const DATABASE_FILE: &str = "confab.sqlite3";
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_settings.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_settings.sql")),
+        M::up(include_str!("../migrations/0002_meetings.sql")),
+        M::up(include_str!("../migrations/0003_admin.sql")),
+        M::up(include_str!("../migrations/0004_usage.sql")),
+    ])
 }
 
 /// A shared handle to the database.
@@ -146,7 +151,8 @@ impl Storage {
     }
 }
 
-fn unix_now() -> i64 {
+/// The wall clock in unix seconds.
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

@@ -109,7 +109,9 @@ mod tests {
             let storage = Storage::open(dir.path()).unwrap();
             record(&storage, sample(day0 + 600, 4, 0)).await.unwrap();
             record(&storage, sample(day0 + 601, 9, 2)).await.unwrap();
-            record(&storage, sample(day0 + 1440 + 10, 3, 1)).await.unwrap();
+            record(&storage, sample(day0 + 1440 + 10, 3, 1))
+                .await
+                .unwrap();
             // A restart within the same minute keeps the higher peak.
             record(&storage, sample(day0 + 601, 7, 1)).await.unwrap();
         }
@@ -118,7 +120,11 @@ mod tests {
         assert_eq!(h.days.len(), 2);
         assert_eq!((h.days[0].peak, h.days[0].refused), (9, 3));
         assert_eq!((h.days[1].peak, h.days[1].refused), (3, 1));
-        assert_eq!(h.points.len(), 2, "minutes 600 and 601 share a 15-minute bucket");
+        assert_eq!(
+            h.points.len(),
+            2,
+            "minutes 600 and 601 share a 15-minute bucket"
+        );
         assert_eq!(h.points[0].peak, 9);
         assert_eq!(h.points[0].at_ms, (day0 + 600) as u64 * 60_000);
     }

@@ -14,16 +14,14 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
-use confab_proto::signal::{
-    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, ServerMessage,
-};
 use confab_proto::PROTOCOL_VERSION;
+use confab_proto::signal::{ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::http::AppState;
-use crate::metrics::Metrics;
 use crate::hub::{ConnId, Hub, JoinRequest, MeetingRecord, Now, Outbox};
+use crate::metrics::Metrics;
 use crate::ratelimit::{Limit, RateLimiter};
 
 /// Messages queued per connection before it counts as not reading.
@@ -146,8 +144,14 @@ impl Signalling {
             tokio::time::sleep_until(until.into()).await;
             self.with_hub(|hub| hub.tick(Now::system()));
             let now = Instant::now();
-            self.join_limit.lock().unwrap_or_else(|e| e.into_inner()).prune(now);
-            self.passcode_limit.lock().unwrap_or_else(|e| e.into_inner()).prune(now);
+            self.join_limit
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .prune(now);
+            self.passcode_limit
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .prune(now);
         }
     }
 
@@ -160,7 +164,9 @@ impl Signalling {
             if let ServerMessage::Error { code, .. } = &msg {
                 self.metrics.signalling_error(*code);
             }
-            let Some(queue) = queues.get(&conn) else { continue };
+            let Some(queue) = queues.get(&conn) else {
+                continue;
+            };
             if queue.try_send(Outgoing::Message(msg)).is_err() {
                 // Not reading (or already gone): dropping the queue ends
                 // its writer, which closes the socket; the reader then
@@ -279,7 +285,11 @@ async fn connection(socket: WebSocket, addr: IpAddr, state: AppState) {
         let text = match frame {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                if session.protocol_error(&sig, ErrorCode::InvalidMessage, "Binary frames are not part of the protocol; send JSON text.") {
+                if session.protocol_error(
+                    &sig,
+                    ErrorCode::InvalidMessage,
+                    "Binary frames are not part of the protocol; send JSON text.",
+                ) {
                     break;
                 }
                 continue;
@@ -289,7 +299,11 @@ async fn connection(socket: WebSocket, addr: IpAddr, state: AppState) {
             Some(Err(e)) => {
                 // Oversized beyond the transport limit, or a broken socket.
                 tracing::debug!(conn, error = %e, "websocket read failed");
-                sig.error(conn, ErrorCode::MessageTooLarge, format!("The connection failed: {e}"));
+                sig.error(
+                    conn,
+                    ErrorCode::MessageTooLarge,
+                    format!("The connection failed: {e}"),
+                );
                 sig.close(conn, close_code::SIZE, "message too large");
                 break;
             }
@@ -333,20 +347,25 @@ fn parse(text: &str) -> Result<ClientMessage, (ErrorCode, String)> {
         .as_object()
         .and_then(|o| o.get("type"))
         .and_then(|t| t.as_str())
+        .map(str::to_owned)
         .ok_or_else(|| {
             (
                 ErrorCode::InvalidMessage,
                 "A message must be a JSON object with a string `type`.".to_string(),
             )
         })?;
-    if !ClientMessage::TYPES.contains(&ty) {
+    if !ClientMessage::TYPES.contains(&ty.as_str()) {
         return Err((
             ErrorCode::UnknownType,
             format!("Unknown message type `{ty}`."),
         ));
     }
-    serde_json::from_value(value)
-        .map_err(|e| (ErrorCode::InvalidMessage, format!("Bad `{ty}` message: {e}.")))
+    serde_json::from_value(value).map_err(|e| {
+        (
+            ErrorCode::InvalidMessage,
+            format!("Bad `{ty}` message: {e}."),
+        )
+    })
 }
 
 struct Session {
@@ -440,14 +459,24 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .check(self.addr, now)
             .err()
-            .map(|wait| format!("Too many wrong passcodes from your address. Try again in {} seconds.", wait.as_secs().max(1)))
+            .map(|wait| {
+                format!(
+                    "Too many wrong passcodes from your address. Try again in {} seconds.",
+                    wait.as_secs().max(1)
+                )
+            })
             .or_else(|| {
                 sig.join_limit
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .attempt(self.addr, now)
                     .err()
-                    .map(|wait| format!("Too many join attempts from your address. Try again in {} seconds.", wait.as_secs().max(1)))
+                    .map(|wait| {
+                        format!(
+                            "Too many join attempts from your address. Try again in {} seconds.",
+                            wait.as_secs().max(1)
+                        )
+                    })
             });
         match blocked {
             Some(message) => {
@@ -461,7 +490,11 @@ impl Session {
     async fn join(&mut self, state: &AppState, sig: &Signalling, code: &str, req: JoinRequest) {
         let conn = self.conn;
         if sig.hub().is_placed(conn) {
-            sig.error(conn, ErrorCode::OutOfOrder, "This connection is already in a meeting. Leave it first.");
+            sig.error(
+                conn,
+                ErrorCode::OutOfOrder,
+                "This connection is already in a meeting. Leave it first.",
+            );
             return;
         }
         if self.limited(sig) {
@@ -470,7 +503,11 @@ impl Session {
         let record = match state.lookup_meeting(code).await {
             Ok(Lookup::Open(record)) => record,
             Ok(Lookup::NotFound) => {
-                sig.error(conn, ErrorCode::MeetingNotFound, format!("There is no meeting with the code {code}. Check the invitation."));
+                sig.error(
+                    conn,
+                    ErrorCode::MeetingNotFound,
+                    format!("There is no meeting with the code {code}. Check the invitation."),
+                );
                 return;
             }
             Ok(Lookup::NotOpen(when)) => {
@@ -479,7 +516,11 @@ impl Session {
             }
             Err(e) => {
                 tracing::error!(error = %e, "meeting lookup failed");
-                sig.error(conn, ErrorCode::Internal, "The server could not look up that meeting. Try again.");
+                sig.error(
+                    conn,
+                    ErrorCode::Internal,
+                    "The server could not look up that meeting. Try again.",
+                );
                 return;
             }
         };

@@ -34,7 +34,10 @@ async fn a_ten_line_licence_admits_one_meeting_of_ten_and_refuses_the_eleventh()
     match late.join(m.code.as_str(), "Eleventh").await {
         ServerMessage::Error { code, message } => {
             assert_eq!(code, ErrorCode::ServerFull);
-            assert_eq!(message, "All 10 lines are in use. Try again when someone leaves.");
+            assert_eq!(
+                message,
+                "All 10 lines are in use. Try again when someone leaves."
+            );
         }
         other => panic!("expected server_full, got {other:?}"),
     }
@@ -57,7 +60,10 @@ async fn five_meetings_of_two_use_all_ten_lines() {
     assert_eq!(s.lines_in_use().await, 10);
     let extra = s.meeting(NewMeeting::titled("One more")).await;
     let mut c = Client::greeted(&s).await;
-    assert_eq!(error_code(&c.join(extra.code.as_str(), "X").await), Some(ErrorCode::ServerFull));
+    assert_eq!(
+        error_code(&c.join(extra.code.as_str(), "X").await),
+        Some(ErrorCode::ServerFull)
+    );
 }
 
 #[tokio::test]
@@ -153,9 +159,13 @@ async fn the_lobby_takes_no_line_and_admission_takes_one() {
     let ServerMessage::Lobby { you, .. } = guest.join(m.code.as_str(), "Guest").await else {
         panic!("expected the lobby");
     };
-    host.recv_until(|m| matches!(m, ServerMessage::LobbyChanged { lobby } if lobby.len() == 1)).await;
+    host.recv_until(|m| matches!(m, ServerMessage::LobbyChanged { lobby } if lobby.len() == 1))
+        .await;
     assert_eq!(s.lines_in_use().await, 1, "only the host holds a line");
-    host.send(&ClientMessage::Admit { participant: you.id }).await;
+    host.send(&ClientMessage::Admit {
+        participant: you.id,
+    })
+    .await;
     assert!(is_joined(&guest.recv().await));
     assert_eq!(s.lines_in_use().await, 2);
 }
@@ -179,7 +189,11 @@ async fn a_killed_socket_gives_its_line_back_after_the_heartbeat_timeout() {
         loop {
             watcher.send(&ClientMessage::Heartbeat).await;
             let msg = watcher.recv().await;
-            if let ServerMessage::ParticipantLeft { participant, reason } = msg {
+            if let ServerMessage::ParticipantLeft {
+                participant,
+                reason,
+            } = msg
+            {
                 return (participant, reason);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -196,12 +210,19 @@ async fn resuming_after_a_drop_keeps_the_same_participant_and_one_line() {
     let s = TestServer::start(Some(10), |_| {}).await;
     let m = s.meeting(NewMeeting::titled("Resume")).await;
     let mut c = Client::greeted(&s).await;
-    let ServerMessage::Joined { you, resume_token, .. } = c.join(m.code.as_str(), "Ana").await else {
+    let ServerMessage::Joined {
+        you, resume_token, ..
+    } = c.join(m.code.as_str(), "Ana").await
+    else {
         panic!("joined");
     };
     drop(c);
     let mut again = Client::greeted(&s).await;
-    again.send(&ClientMessage::Resume { token: resume_token }).await;
+    again
+        .send(&ClientMessage::Resume {
+            token: resume_token,
+        })
+        .await;
     let ServerMessage::Joined { you: back, .. } = again.recv().await else {
         panic!("resumed");
     };
@@ -220,19 +241,34 @@ async fn bad_input_gets_typed_errors_and_does_not_disturb_other_meetings() {
     a.recv().await; // B joined
 
     let mut bad = Client::connect(&s).await;
-    bad.send(&ClientMessage::Chat { text: "before hello".into() }).await;
+    bad.send(&ClientMessage::Chat {
+        text: "before hello".into(),
+    })
+    .await;
     assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::OutOfOrder));
     bad.send(&ClientMessage::Hello { version: 1 }).await;
     assert!(matches!(bad.recv().await, ServerMessage::Welcome { .. }));
     bad.send_text("{not json").await;
-    assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::InvalidMessage));
+    assert_eq!(
+        error_code(&bad.recv().await),
+        Some(ErrorCode::InvalidMessage)
+    );
     bad.send_text("[1,2,3]").await;
-    assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::InvalidMessage));
+    assert_eq!(
+        error_code(&bad.recv().await),
+        Some(ErrorCode::InvalidMessage)
+    );
     bad.send_text(r#"{"type":"teleport"}"#).await;
     assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::UnknownType));
     bad.send_text(r#"{"type":"join","meeting":42}"#).await;
-    assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::InvalidMessage));
-    bad.send(&ClientMessage::Chat { text: "before join".into() }).await;
+    assert_eq!(
+        error_code(&bad.recv().await),
+        Some(ErrorCode::InvalidMessage)
+    );
+    bad.send(&ClientMessage::Chat {
+        text: "before join".into(),
+    })
+    .await;
     assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::OutOfOrder));
     bad.send(&ClientMessage::Hello { version: 1 }).await;
     assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::OutOfOrder));
@@ -242,15 +278,27 @@ async fn bad_input_gets_typed_errors_and_does_not_disturb_other_meetings() {
     );
     let huge = format!(r#"{{"type":"chat","text":"{}"}}"#, "x".repeat(70 * 1024));
     bad.send_text(&huge).await;
-    assert_eq!(error_code(&bad.recv().await), Some(ErrorCode::MessageTooLarge));
+    assert_eq!(
+        error_code(&bad.recv().await),
+        Some(ErrorCode::MessageTooLarge)
+    );
     assert_eq!(bad.closed_with().await, Some(1009));
 
     // The meeting carries on.
-    a.send(&ClientMessage::Chat { text: "still here".into() }).await;
-    let got = b.recv_until(|m| matches!(m, ServerMessage::Chat { .. })).await;
+    a.send(&ClientMessage::Chat {
+        text: "still here".into(),
+    })
+    .await;
+    let got = b
+        .recv_until(|m| matches!(m, ServerMessage::Chat { .. }))
+        .await;
     assert!(matches!(got, ServerMessage::Chat { message } if message.text == "still here"));
     assert_eq!(s.lines_in_use().await, 2);
-    assert!(s.metric("confab_signalling_errors_total{code=\"invalid_message\"}").await >= 3);
+    assert!(
+        s.metric("confab_signalling_errors_total{code=\"invalid_message\"}")
+            .await
+            >= 3
+    );
 }
 
 #[tokio::test]
@@ -258,7 +306,10 @@ async fn an_unsupported_protocol_version_is_refused_and_closed() {
     let s = TestServer::start(None, |_| {}).await;
     let mut c = Client::connect(&s).await;
     c.send(&ClientMessage::Hello { version: 99 }).await;
-    assert_eq!(error_code(&c.recv().await), Some(ErrorCode::UnsupportedVersion));
+    assert_eq!(
+        error_code(&c.recv().await),
+        Some(ErrorCode::UnsupportedVersion)
+    );
     assert_eq!(c.closed_with().await, Some(1002));
 }
 
@@ -279,10 +330,12 @@ async fn wrong_passcodes_are_rate_limited_per_address() {
         .await;
     let mut c = Client::greeted(&s).await;
     for _ in 0..3 {
-        c.send(&join_msg(m.code.as_str(), "Guess", Some("0000"))).await;
+        c.send(&join_msg(m.code.as_str(), "Guess", Some("0000")))
+            .await;
         assert_eq!(error_code(&c.recv().await), Some(ErrorCode::WrongPasscode));
     }
-    c.send(&join_msg(m.code.as_str(), "Guess", Some("24681357"))).await;
+    c.send(&join_msg(m.code.as_str(), "Guess", Some("24681357")))
+        .await;
     match c.recv().await {
         ServerMessage::Error { code, message } => {
             assert_eq!(code, ErrorCode::RateLimited);
@@ -309,7 +362,10 @@ async fn a_flood_of_joins_from_one_address_is_rate_limited() {
             Some(ErrorCode::MeetingNotFound)
         );
     }
-    assert_eq!(error_code(&c.join("nop-eeee-nop", "F").await), Some(ErrorCode::RateLimited));
+    assert_eq!(
+        error_code(&c.join("nop-eeee-nop", "F").await),
+        Some(ErrorCode::RateLimited)
+    );
 }
 
 #[tokio::test]
@@ -318,10 +374,17 @@ async fn chat_is_kept_for_late_joiners() {
     let m = s.meeting(NewMeeting::titled("Chatty")).await;
     let mut a = Client::greeted(&s).await;
     a.join(m.code.as_str(), "Ana").await;
-    a.send(&ClientMessage::Chat { text: "agenda: licences".into() }).await;
-    a.recv_until(|m| matches!(m, ServerMessage::Chat { .. })).await;
+    a.send(&ClientMessage::Chat {
+        text: "agenda: licences".into(),
+    })
+    .await;
+    a.recv_until(|m| matches!(m, ServerMessage::Chat { .. }))
+        .await;
     let mut b = Client::greeted(&s).await;
-    let ServerMessage::Joined { chat, participants, .. } = b.join(m.code.as_str(), "Ben").await else {
+    let ServerMessage::Joined {
+        chat, participants, ..
+    } = b.join(m.code.as_str(), "Ben").await
+    else {
         panic!("joined");
     };
     assert_eq!(chat.len(), 1);

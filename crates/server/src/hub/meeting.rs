@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use confab_license::SeatId;
 use confab_proto::signal::{
-    ChatMessage, LobbyEntry, MeetingInfo, Participant, ParticipantId, ServerMessage,
+    ChatMessage, LobbyEntry, MeetingBrief, Participant, ParticipantId, ServerMessage,
 };
 
 use super::{ConnId, Outbox};
@@ -29,7 +29,7 @@ pub(super) struct Waiting {
 
 #[derive(Debug)]
 pub(super) struct LiveMeeting {
-    pub(super) info: MeetingInfo,
+    pub(super) info: MeetingBrief,
     pub(super) members: BTreeMap<ParticipantId, Member>,
     pub(super) lobby: BTreeMap<ParticipantId, Waiting>,
     /// Kept for the meeting's life so late joiners see the conversation.
@@ -37,7 +37,7 @@ pub(super) struct LiveMeeting {
 }
 
 impl LiveMeeting {
-    pub(super) fn new(info: MeetingInfo) -> Self {
+    pub(super) fn new(info: MeetingBrief) -> Self {
         Self {
             info,
             members: BTreeMap::new(),

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use confab_license::{FreeReason, FreedSeat, ResumeToken, SeatError, SeatId, SeatPool};
 use confab_proto::signal::{
     ChatMessage, ClientKind, ClientMessage, ErrorCode, LeaveReason, LobbyEntry, MAX_CHAT_CHARS,
-    MAX_NAME_CHARS, MeetingInfo, Participant, ParticipantId, ServerMessage,
+    MAX_NAME_CHARS, MeetingBrief, Participant, ParticipantId, ServerMessage,
 };
 use confab_proto::{LinesSnapshot, LiveConnection, MeetingLines};
 use meeting::{LiveMeeting, Member, Waiting};
@@ -237,7 +237,7 @@ impl Hub {
             }
         }
         let live = self.meetings.entry(record.code.clone()).or_insert_with(|| {
-            LiveMeeting::new(MeetingInfo {
+            LiveMeeting::new(MeetingBrief {
                 code: record.code.clone(),
                 title: record.title.clone(),
                 locked: false,
@@ -556,6 +556,7 @@ impl Hub {
                 return false;
             }
         };
+        self.peak_since_sample = self.peak_since_sample.max(self.seats.in_use());
         let pid = info.id;
         let live = self
             .meetings

@@ -444,5 +444,9 @@ fn usage_samples_report_the_peak_between_samples_and_new_refusals() {
         w.hub.handle(c, ClientMessage::Leave, w.at(1.0));
     }
     assert_eq!(w.hub.take_usage_sample(), (3, 1));
-    assert_eq!(w.hub.take_usage_sample(), (1, 0), "the next minute starts from what is in use");
+    assert_eq!(
+        w.hub.take_usage_sample(),
+        (1, 0),
+        "the next minute starts from what is in use"
+    );
 }

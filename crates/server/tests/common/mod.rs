@@ -86,12 +86,23 @@ impl TestServer {
     pub async fn metric(&self, name: &str) -> u32 {
         let url = format!("{}/metrics", self.base());
         let text = tokio::task::spawn_blocking(move || {
-            ureq::get(&url).call().unwrap().body_mut().read_to_string().unwrap()
+            ureq::get(&url)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap()
         })
         .await
         .unwrap();
         text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
             .unwrap_or_else(|| panic!("{name} missing from metrics:\n{text}")) as u32
     }
 }
@@ -102,7 +113,9 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(server: &TestServer) -> Self {
-        let (ws, _) = connect_async(server.ws_url()).await.expect("websocket connects");
+        let (ws, _) = connect_async(server.ws_url())
+            .await
+            .expect("websocket connects");
         Self { ws }
     }
 
@@ -111,7 +124,10 @@ impl Client {
         let mut c = Self::connect(server).await;
         c.send(&ClientMessage::Hello { version: 1 }).await;
         let welcome = c.recv().await;
-        assert!(matches!(welcome, ServerMessage::Welcome { .. }), "{welcome:?}");
+        assert!(
+            matches!(welcome, ServerMessage::Welcome { .. }),
+            "{welcome:?}"
+        );
         c
     }
 
@@ -152,7 +168,10 @@ impl Client {
     /// The close frame's code, skipping messages before it.
     pub async fn closed_with(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(WAIT, self.ws.next()).await.expect("closes in time") {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("closes in time")
+            {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,

@@ -3,13 +3,13 @@ import type { ChatMessage } from "./ChatMessage";
 import type { ErrorCode } from "./ErrorCode";
 import type { LeaveReason } from "./LeaveReason";
 import type { LobbyEntry } from "./LobbyEntry";
-import type { MeetingInfo } from "./MeetingInfo";
+import type { MeetingBrief } from "./MeetingBrief";
 import type { Participant } from "./Participant";
 
 /**
  * Messages the server sends.
  */
-export type ServerMessage = { "type": "welcome", version: number, server: string, heartbeat_interval_ms: number, } | { "type": "joined", you: Participant, meeting: MeetingInfo, participants: Array<Participant>, chat: Array<ChatMessage>, 
+export type ServerMessage = { "type": "welcome", version: number, server: string, heartbeat_interval_ms: number, } | { "type": "joined", you: Participant, meeting: MeetingBrief, participants: Array<Participant>, chat: Array<ChatMessage>, 
 /**
  * Present to `resume` after a network drop.
  */
@@ -17,4 +17,4 @@ resume_token: string,
 /**
  * Hosts see who waits in the lobby.
  */
-lobby: Array<LobbyEntry>, } | { "type": "lobby", meeting: MeetingInfo, you: LobbyEntry, } | { "type": "lobby_changed", lobby: Array<LobbyEntry>, } | { "type": "participant_joined", participant: Participant, } | { "type": "participant_updated", participant: Participant, } | { "type": "participant_left", participant: bigint, reason: LeaveReason, } | { "type": "chat", message: ChatMessage, } | { "type": "mute_requested", by: string, } | { "type": "meeting_locked", locked: boolean, } | { "type": "meeting_ended", by: string, } | { "type": "removed", by: string, } | { "type": "heartbeat_ack" } | { "type": "left" } | { "type": "error", code: ErrorCode, message: string, };
+lobby: Array<LobbyEntry>, } | { "type": "lobby", meeting: MeetingBrief, you: LobbyEntry, } | { "type": "lobby_changed", lobby: Array<LobbyEntry>, } | { "type": "participant_joined", participant: Participant, } | { "type": "participant_updated", participant: Participant, } | { "type": "participant_left", participant: bigint, reason: LeaveReason, } | { "type": "chat", message: ChatMessage, } | { "type": "mute_requested", by: string, } | { "type": "meeting_locked", locked: boolean, } | { "type": "meeting_ended", by: string, } | { "type": "removed", by: string, } | { "type": "heartbeat_ack" } | { "type": "left" } | { "type": "error", code: ErrorCode, message: string, };
