@@ -44,7 +44,10 @@ async fn app_window_renders_the_home_screen_and_answers_commands() {
             .stdout(log.try_clone().unwrap())
             .stderr(log),
     );
+    // tauri-driver listens before the WebKitWebDriver it starts does, and a
+    // session request in between fails: wait for both.
     wait_for_port(port, Duration::from_secs(30));
+    wait_for_port(native_port, Duration::from_secs(30));
     driver_process.assert_running();
 
     let mut caps = serde_json::Map::new();

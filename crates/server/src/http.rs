@@ -93,6 +93,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/health", get(health))
         .route("/ws", get(crate::ws::upgrade))
         .route("/metrics", get(metrics))
+        .route("/admin", get(crate::assets::admin_page))
+        .route("/admin/setup", get(crate::assets::admin_page))
+        .route("/assets/{name}", get(crate::assets::asset))
         .fallback(not_found)
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 //! binary and the desktop app's host mode both go through it, so they behave
 //! the same.
 
+mod assets;
 mod background;
 pub mod config;
 mod error;
