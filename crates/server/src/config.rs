@@ -30,6 +30,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// UDP port for media on the same IP as `listen`. Port 0 picks a free port.
     pub media_port: u16,
+    /// How people reach this server (`http://office-pc:8443`), used in join
+    /// links and invitations. `None`: the listening address.
+    pub public_url: Option<String>,
 }
 
 /// Values given on the command line or in `CONFAB_*` variables.
@@ -39,6 +42,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub media_port: Option<u16>,
+    pub public_url: Option<String>,
 }
 
 /// The TOML file's shape. Unknown keys are refused so a typo is an error,
@@ -49,6 +53,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
     media_port: Option<u16>,
+    public_url: Option<String>,
 }
 
 impl Config {
@@ -59,6 +64,7 @@ impl Config {
             data_dir: default_data_dir()?,
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             media_port: DEFAULT_PORT,
+            public_url: None,
         })
     }
 
@@ -100,8 +106,34 @@ impl Config {
                 .media_port
                 .or(file.media_port)
                 .unwrap_or(listen.port()),
+            public_url: overrides
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|url| check_public_url(&url))
+                .transpose()?,
         })
     }
+}
+
+/// An absolute http(s) URL without a path, returned without a trailing
+/// slash: join links are `<public_url>/j/<code>`.
+fn check_public_url(url: &str) -> Result<String, ServerError> {
+    let invalid = |reason: &'static str| ServerError::PublicUrl {
+        value: url.to_owned(),
+        reason,
+    };
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| invalid("it must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(invalid(
+            "give only the scheme, host and port, like http://office-pc:8443",
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn default_data_dir() -> Result<PathBuf, ServerError> {

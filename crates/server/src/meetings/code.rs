@@ -120,7 +120,12 @@ mod tests {
 
     #[test]
     fn parse_accepts_what_people_paste_and_gives_the_canonical_form() {
-        for input in ["kqz-rmtp-wfa", "KQZ-RMTP-WFA", "kqzrmtpwfa", " kqz rmtp wfa "] {
+        for input in [
+            "kqz-rmtp-wfa",
+            "KQZ-RMTP-WFA",
+            "kqzrmtpwfa",
+            " kqz rmtp wfa ",
+        ] {
             assert_eq!(
                 MeetingCode::parse(input).map(|c| c.to_string()).as_deref(),
                 Some("kqz-rmtp-wfa"),
@@ -131,7 +136,13 @@ mod tests {
 
     #[test]
     fn parse_refuses_wrong_lengths_and_letters_no_code_has() {
-        for input in ["", "kqz-rmtp-wf", "kqz-rmtp-wfab", "kqz-rmtp-wf1", "kqz-rmtp-wfo"] {
+        for input in [
+            "",
+            "kqz-rmtp-wf",
+            "kqz-rmtp-wfab",
+            "kqz-rmtp-wf1",
+            "kqz-rmtp-wfo",
+        ] {
             assert_eq!(MeetingCode::parse(input), None, "{input:?}");
         }
     }

@@ -47,9 +47,13 @@ pub struct Slot {
 pub enum Liveness {
     Open,
     /// The next occurrence opens at `opens_at` (unix seconds).
-    NotYet { opens_at: i64 },
+    NotYet {
+        opens_at: i64,
+    },
     /// A one-off meeting that ended at `ended_at` (unix seconds).
-    Ended { ended_at: i64 },
+    Ended {
+        ended_at: i64,
+    },
 }
 
 impl Liveness {

@@ -232,7 +232,9 @@ impl Meetings {
 }
 
 fn insert(conn: &Connection, m: &Meeting) -> rusqlite::Result<()> {
-    let sql = format!("INSERT INTO meetings ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    let sql = format!(
+        "INSERT INTO meetings ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    );
     conn.execute(
         &sql,
         params![

@@ -75,7 +75,10 @@ async fn invalid_fields_are_refused_with_a_sentence() {
     let (meetings, _dir) = store();
     let cases = [
         (NewMeeting::titled("   "), "Give the meeting a title."),
-        (NewMeeting::titled("x".repeat(MAX_TITLE + 1)), "121 characters"),
+        (
+            NewMeeting::titled("x".repeat(MAX_TITLE + 1)),
+            "121 characters",
+        ),
         (NewMeeting::titled("two\nlines"), "line breaks"),
         (
             NewMeeting {
@@ -245,7 +248,13 @@ async fn occurrences_expand_weekly_meetings_and_skip_private_ones_on_request() {
     assert_eq!(public.len(), 3);
     let instant = meetings.instant(Visibility::All).await.unwrap();
     assert_eq!(instant.len(), 1);
-    assert!(meetings.instant(Visibility::PublicOnly).await.unwrap().is_empty());
+    assert!(
+        meetings
+            .instant(Visibility::PublicOnly)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
