@@ -15,6 +15,9 @@ mod pages;
 pub mod storage;
 pub mod time;
 
+#[cfg(test)]
+mod testing;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 
