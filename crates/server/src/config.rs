@@ -251,6 +251,33 @@ mod tests {
     }
 
     #[test]
+    fn public_url_is_taken_without_its_trailing_slash_and_must_be_a_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |url: &str| {
+            Config::load(&Overrides {
+                data_dir: Some(dir.path().into()),
+                public_url: Some(url.into()),
+                ..Overrides::default()
+            })
+        };
+        assert_eq!(
+            load("http://office-pc:8443/").unwrap().public_url.as_deref(),
+            Some("http://office-pc:8443")
+        );
+        for bad in ["office-pc:8443", "ftp://x", "http://x/confab", "https://"] {
+            let err = load(bad).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+        write(dir.path(), CONFIG_FILE_NAME, "public_url = \"https://meet.example\"\n");
+        let from_file = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.public_url.as_deref(), Some("https://meet.example"));
+    }
+
+    #[test]
     fn data_dir_in_the_implicit_config_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), CONFIG_FILE_NAME, "data_dir = \"/tmp/x\"\n");
