@@ -211,8 +211,8 @@ pub struct MeetingInfo {
     pub invite_url: Option<String>,
 }
 
-/// Answer of `GET /api/admin/meetings`, soonest scheduled first, then
-/// instant meetings by creation.
+/// Answer of `GET /api/admin/meetings`: scheduled meetings by first start,
+/// then instant meetings by creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MeetingList {
     pub meetings: Vec<MeetingInfo>,

@@ -261,20 +261,30 @@ mod tests {
             })
         };
         assert_eq!(
-            load("http://office-pc:8443/").unwrap().public_url.as_deref(),
+            load("http://office-pc:8443/")
+                .unwrap()
+                .public_url
+                .as_deref(),
             Some("http://office-pc:8443")
         );
         for bad in ["office-pc:8443", "ftp://x", "http://x/confab", "https://"] {
             let err = load(bad).unwrap_err().to_string();
             assert!(err.contains(bad), "{err}");
         }
-        write(dir.path(), CONFIG_FILE_NAME, "public_url = \"https://meet.example\"\n");
+        write(
+            dir.path(),
+            CONFIG_FILE_NAME,
+            "public_url = \"https://meet.example\"\n",
+        );
         let from_file = Config::load(&Overrides {
             data_dir: Some(dir.path().into()),
             ..Overrides::default()
         })
         .unwrap();
-        assert_eq!(from_file.public_url.as_deref(), Some("https://meet.example"));
+        assert_eq!(
+            from_file.public_url.as_deref(),
+            Some("https://meet.example")
+        );
     }
 
     #[test]
