@@ -46,6 +46,10 @@ pub enum AdminErrorCode {
     NotScheduled,
     /// No admin API endpoint at that path (404).
     NotFound,
+    /// An uploaded licence file was refused; the message says why.
+    LicenceRefused,
+    /// The connection or meeting to act on is not live (any more).
+    NotLive,
     /// Something failed inside the server; its log has the details (500).
     Internal,
 }
@@ -211,8 +215,8 @@ pub struct MeetingInfo {
     pub invite_url: Option<String>,
 }
 
-/// Answer of `GET /api/admin/meetings`, soonest scheduled first, then
-/// instant meetings by creation.
+/// Answer of `GET /api/admin/meetings`: scheduled meetings by first start,
+/// then instant meetings by creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MeetingList {
     pub meetings: Vec<MeetingInfo>,

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::ServerError;
-use crate::ws::SignallingLimits;
 
 /// TCP port for HTTP and WebSocket unless configured; media defaults to the
 /// same number on UDP so an office opens one port for both.
@@ -31,9 +30,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// UDP port for media on the same IP as `listen`. Port 0 picks a free port.
     pub media_port: u16,
-    /// Heartbeat timeout and per-address limits on signalling. Not read
-    /// from the file yet: the defaults suit an office, tests tighten them.
-    pub signalling: SignallingLimits,
+    /// How people reach this server (`http://office-pc:8443`), used in join
+    /// links and invitations. `None`: the listening address.
+    pub public_url: Option<String>,
 }
 
 /// Values given on the command line or in `CONFAB_*` variables.
@@ -43,6 +42,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub media_port: Option<u16>,
+    pub public_url: Option<String>,
 }
 
 /// The TOML file's shape. Unknown keys are refused so a typo is an error,
@@ -53,6 +53,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     listen: Option<SocketAddr>,
     media_port: Option<u16>,
+    public_url: Option<String>,
 }
 
 impl Config {
@@ -63,7 +64,7 @@ impl Config {
             data_dir: default_data_dir()?,
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             media_port: DEFAULT_PORT,
-            signalling: SignallingLimits::default(),
+            public_url: None,
         })
     }
 
@@ -105,9 +106,34 @@ impl Config {
                 .media_port
                 .or(file.media_port)
                 .unwrap_or(listen.port()),
-            signalling: defaults.signalling,
+            public_url: overrides
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|url| check_public_url(&url))
+                .transpose()?,
         })
     }
+}
+
+/// An absolute http(s) URL without a path, returned without a trailing
+/// slash: join links are `<public_url>/j/<code>`.
+fn check_public_url(url: &str) -> Result<String, ServerError> {
+    let invalid = |reason: &'static str| ServerError::PublicUrl {
+        value: url.to_owned(),
+        reason,
+    };
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| invalid("it must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(invalid(
+            "give only the scheme, host and port, like http://office-pc:8443",
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
 
 fn default_data_dir() -> Result<PathBuf, ServerError> {
@@ -222,6 +248,43 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.data_dir, data);
+    }
+
+    #[test]
+    fn public_url_is_taken_without_its_trailing_slash_and_must_be_a_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |url: &str| {
+            Config::load(&Overrides {
+                data_dir: Some(dir.path().into()),
+                public_url: Some(url.into()),
+                ..Overrides::default()
+            })
+        };
+        assert_eq!(
+            load("http://office-pc:8443/")
+                .unwrap()
+                .public_url
+                .as_deref(),
+            Some("http://office-pc:8443")
+        );
+        for bad in ["office-pc:8443", "ftp://x", "http://x/confab", "https://"] {
+            let err = load(bad).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+        write(
+            dir.path(),
+            CONFIG_FILE_NAME,
+            "public_url = \"https://meet.example\"\n",
+        );
+        let from_file = Config::load(&Overrides {
+            data_dir: Some(dir.path().into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(
+            from_file.public_url.as_deref(),
+            Some("https://meet.example")
+        );
     }
 
     #[test]

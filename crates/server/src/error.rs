@@ -36,6 +36,8 @@ pub enum ServerError {
         #[source]
         source: rusqlite_migration::Error,
     },
+    #[error("public URL {value:?}: {reason}")]
+    PublicUrl { value: String, reason: &'static str },
     #[error("the server stopped unexpectedly")]
     Serve(#[source] std::io::Error),
 }

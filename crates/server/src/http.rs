@@ -1,7 +1,9 @@
-//! The HTTP surface: welcome page and JSON API.
+//! The HTTP surface: welcome and join pages, the admin API, health.
 //!
 //! [`router`] builds the whole application without I/O, so tests drive it
-//! with `tower::ServiceExt::oneshot` and never open a socket.
+//! with `tower::ServiceExt::oneshot` and never open a socket. Handlers that
+//! read the client address use `ConnectInfo<SocketAddr>`: serve with
+//! `into_make_service_with_connect_info`, and give tests the extension.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,16 +11,19 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use confab_proto::{Health, HealthStatus, PROTOCOL_VERSION};
+use jiff::tz::TimeZone;
 
+use crate::admin::{self, AdminState, AuthConfig};
 use crate::error::ServerError;
 use crate::meetings::{Liveness, MeetingCode, Meetings};
+use crate::pages;
 use crate::storage::Storage;
-use crate::ws::{Lookup, Signalling};
+use crate::ws::{Lookup, Signalling, SignallingLimits};
 
-/// What every handler can reach.
+/// What every handler can reach. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -27,17 +32,57 @@ pub struct AppState {
 #[derive(Debug)]
 struct Inner {
     storage: Storage,
+    meetings: Meetings,
+    admin: AdminState,
+    base_url: String,
+    time_zone: TimeZone,
     started: Instant,
     signalling: Arc<Signalling>,
 }
 
+/// Settings of the HTTP side that tests change.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub auth: AuthConfig,
+    /// Zone the welcome and join pages show times in: the server's own,
+    /// since the office it serves shares it.
+    pub time_zone: TimeZone,
+    /// Heartbeat timeout and per-address limits on signalling.
+    pub signalling: SignallingLimits,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            auth: AuthConfig::default(),
+            time_zone: TimeZone::try_system().unwrap_or(TimeZone::UTC),
+            signalling: SignallingLimits::default(),
+        }
+    }
+}
+
 impl AppState {
-    pub fn new(storage: Storage, signalling: Arc<Signalling>) -> Self {
+    /// `base_url` (like `http://office:8443`, no trailing slash) starts
+    /// every link the server hands out: join links, invitations, setup.
+    pub fn new(storage: Storage, base_url: impl Into<String>) -> Self {
+        Self::with_options(storage, base_url, AppOptions::default())
+    }
+
+    pub fn with_options(
+        storage: Storage,
+        base_url: impl Into<String>,
+        options: AppOptions,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
+                meetings: Meetings::new(storage.clone()),
                 storage,
+                admin: AdminState::new(options.auth),
+                base_url: base_url.into().trim_end_matches('/').to_owned(),
+                time_zone: options.time_zone,
                 started: Instant::now(),
-                signalling,
+                // The free tier until the caller applies the installed licence.
+                signalling: Signalling::new(confab_license::FREE_TIER_SEATS, options.signalling),
             }),
         }
     }
@@ -46,28 +91,22 @@ impl AppState {
         &self.inner.storage
     }
 
+    pub fn meetings(&self) -> &Meetings {
+        &self.inner.meetings
+    }
+
     pub fn signalling(&self) -> &Arc<Signalling> {
         &self.inner.signalling
     }
 
     /// Whether a `join` for `code` may enter a live meeting now.
     pub async fn lookup_meeting(&self, code: &str) -> Result<Lookup, ServerError> {
-        let Some(code) = MeetingCode::parse(code) else {
+        let Some(meeting) = self.meetings().get(code).await? else {
             return Ok(Lookup::NotFound);
         };
-        let Some(meeting) = Meetings::new(self.storage().clone())
-            .get(code.as_str())
-            .await?
-        else {
-            return Ok(Lookup::NotFound);
-        };
-        let now = confab_license::Timestamp::now();
-        let when = |secs: i64| {
-            confab_license::Timestamp::from_second(secs)
-                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_default()
-        };
-        Ok(match meeting.liveness(now.as_second()) {
+        let now = jiff::Timestamp::now().as_second();
+        let when = |secs: i64| crate::pages::moment(secs, now, self.time_zone());
+        Ok(match meeting.liveness(now) {
             Liveness::Open => Lookup::Open(crate::hub::MeetingRecord {
                 code: meeting.code.as_str().to_string(),
                 title: meeting.title,
@@ -84,35 +123,57 @@ impl AppState {
             }
         })
     }
+
+    /// Start of every link, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// `<base>/j/<code>`.
+    pub fn join_url(&self, code: &MeetingCode) -> String {
+        format!("{}/j/{code}", self.inner.base_url)
+    }
+
+    /// When no admin password is set yet: makes a fresh one-time setup
+    /// token (voiding any earlier one) and returns the link to print.
+    /// `None` once a password exists.
+    pub async fn admin_setup_link(&self) -> Result<Option<String>, ServerError> {
+        if admin::password_is_set(self.storage()).await? {
+            return Ok(None);
+        }
+        let token = self.inner.admin.new_setup_token();
+        Ok(Some(format!(
+            "{}/admin/setup?token={token}",
+            self.inner.base_url
+        )))
+    }
+
+    pub(crate) fn admin(&self) -> &AdminState {
+        &self.inner.admin
+    }
+
+    pub(crate) fn time_zone(&self) -> &TimeZone {
+        &self.inner.time_zone
+    }
+
+    /// Whether links (and so cookies) go over TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        self.inner.base_url.starts_with("https://")
+    }
 }
 
 /// The server's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(welcome_page))
         .route("/api/health", get(health))
         .route("/ws", get(crate::ws::upgrade))
         .route("/metrics", get(metrics))
         .route("/admin", get(crate::assets::admin_page))
-        .route("/admin/setup", get(crate::assets::admin_page))
         .route("/assets/{name}", get(crate::assets::asset))
+        .merge(pages::routes())
+        .merge(admin::routes())
         .fallback(not_found)
         .with_state(state)
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.signalling().render_metrics(),
-    )
-        .into_response()
-}
-
-async fn welcome_page() -> Html<String> {
-    Html(include_str!("../assets/welcome.html").replace("{{version}}", env!("CARGO_PKG_VERSION")))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -139,6 +200,17 @@ async fn health(State(state): State<AppState>) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.signalling().render_metrics(),
+    )
+        .into_response()
+}
+
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -159,8 +231,7 @@ mod tests {
     fn app() -> (Router, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
-        let signalling = Signalling::new(5, crate::ws::SignallingLimits::default());
-        (router(AppState::new(storage, signalling)), dir)
+        (router(AppState::new(storage, "http://confab.test")), dir)
     }
 
     async fn get_path(app: Router, path: &str) -> (StatusCode, String, String) {

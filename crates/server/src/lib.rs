@@ -5,19 +5,26 @@
 //! binary and the desktop app's host mode both go through it, so they behave
 //! the same.
 
+pub mod admin;
 mod assets;
 mod background;
 pub mod config;
 mod error;
 pub mod http;
 pub mod hub;
+pub mod ics;
 pub mod licence;
 pub mod meetings;
 pub mod metrics;
+mod pages;
 pub mod ratelimit;
 pub mod storage;
+pub mod time;
 pub mod usage;
 pub mod ws;
+
+#[cfg(test)]
+mod testing;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
@@ -30,6 +37,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{Config, Overrides};
 pub use error::ServerError;
+pub use http::{AppOptions, AppState};
 pub use storage::Storage;
 
 /// A server that is accepting connections.
@@ -37,7 +45,9 @@ pub use storage::Storage;
 pub struct RunningServer {
     http_addr: SocketAddr,
     media: UdpSocket,
-    state: http::AppState,
+    links_base: String,
+    admin_setup_link: Option<String>,
+    state: AppState,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     background: Vec<JoinHandle<()>>,
@@ -45,6 +55,14 @@ pub struct RunningServer {
 
 /// Opens storage, binds both ports and starts serving in the background.
 pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
+    start_with(config, AppOptions::default()).await
+}
+
+/// [`start`] with the HTTP side's options given (tests tighten limits).
+pub async fn start_with(
+    config: &Config,
+    options: AppOptions,
+) -> Result<RunningServer, ServerError> {
     let storage = {
         let dir = config.data_dir.clone();
         tokio::task::spawn_blocking(move || Storage::open(&dir))
@@ -70,6 +88,12 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
             source,
         })?;
 
+    // Links in invitations must work for colleagues, so an operator who
+    // listens on every interface names the address they use.
+    let links_base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| local_base_url(http_addr));
     let licence = {
         let storage = storage.clone();
         tokio::task::spawn_blocking(move || {
@@ -79,8 +103,10 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         .expect("licence task panicked")?
     };
     tracing::info!("{licence}");
-    let signalling = ws::Signalling::new(licence.seat_limit(), config.signalling);
-    let state = http::AppState::new(storage.clone(), Arc::clone(&signalling));
+    let state = http::AppState::with_options(storage.clone(), links_base.clone(), options);
+    let signalling = Arc::clone(state.signalling());
+    signalling.hub().set_line_limit(licence.seat_limit());
+    let admin_setup_link = state.admin_setup_link().await?;
     let background = vec![
         tokio::spawn(Arc::clone(&signalling).run_timers()),
         tokio::spawn(background::sample_usage(
@@ -89,7 +115,8 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
         )),
         tokio::spawn(background::watch_licence(storage, Arc::clone(&signalling))),
     ];
-
+    // The admin login limits attempts per client address, which handlers
+    // read from `ConnectInfo`.
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (shutdown, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -103,11 +130,24 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServerError> {
     Ok(RunningServer {
         http_addr,
         media,
+        links_base,
+        admin_setup_link,
         state,
         shutdown,
         task,
         background,
     })
+}
+
+/// Base URL a program on this machine can connect to. A wildcard bind is
+/// reached through loopback.
+fn local_base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 impl RunningServer {
@@ -129,12 +169,19 @@ impl RunningServer {
     /// Base URL a program on this machine can connect to. A wildcard bind
     /// is reached through loopback.
     pub fn base_url(&self) -> String {
-        let ip = match self.http_addr.ip() {
-            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        };
-        format!("http://{}", SocketAddr::new(ip, self.http_addr.port()))
+        local_base_url(self.http_addr)
+    }
+
+    /// Start of the links the server hands out (join links, invitations):
+    /// the configured public URL, else [`RunningServer::base_url`].
+    pub fn links_base(&self) -> &str {
+        &self.links_base
+    }
+
+    /// While no admin password is set: the one-time link that sets it,
+    /// made fresh at this start. Print it for the operator.
+    pub fn admin_setup_link(&self) -> Option<&str> {
+        self.admin_setup_link.as_deref()
     }
 
     /// The document written to `--ready-file`.

@@ -144,3 +144,82 @@ fn environment_variables_configure_the_server() {
     assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
     assert!(dir.path().join("env-data/confab.sqlite3").exists());
 }
+
+fn set_password(data_dir: &Path, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["admin", "set-password", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("CONFAB_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Starts the server, reads its stdout until the ready file appears, and
+/// stops it: what an operator sees in the console.
+fn first_lines(data_dir: &Path) -> String {
+    use std::io::Read;
+    let ready_path = data_dir.with_extension("ready.json");
+    let _ = std::fs::remove_file(&ready_path);
+    let mut child = spawn(data_dir, &ready_path, &["--media-port", "0"]);
+    wait_ready(&mut child, &ready_path);
+    sigterm(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn first_start_prints_a_setup_link_until_a_password_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = first_lines(&data);
+    let link = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Admin set-up: "))
+        .unwrap_or_else(|| panic!("no set-up line in:\n{out}"));
+    assert!(link.starts_with("http://127.0.0.1:"), "{link}");
+    assert!(link.contains("/admin/setup?token="), "{link}");
+
+    let done = set_password(&data, "a long admin password\n");
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).contains("admin password is set"));
+    let out = first_lines(&data);
+    assert!(!out.contains("Admin set-up"), "{out}");
+}
+
+#[test]
+fn set_password_refuses_short_or_missing_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = set_password(dir.path(), "short\n");
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("has 5 characters; use at least 10"),
+        "{stderr}"
+    );
+
+    let empty = set_password(dir.path(), "");
+    assert!(!empty.status.success());
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("no password on standard input"));
+}

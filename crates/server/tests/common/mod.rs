@@ -8,7 +8,7 @@ use std::time::Duration;
 use confab_license::{DEV_KEY_ID, Payload, dev_secret_key, sign};
 use confab_proto::signal::{ClientKind, ClientMessage, ServerMessage};
 use confab_server::meetings::{Meeting, Meetings, NewMeeting};
-use confab_server::{Config, RunningServer, Storage};
+use confab_server::{AppOptions, Config, RunningServer, Storage};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -37,7 +37,7 @@ pub fn dev_licence(seats: u32) -> Vec<u8> {
 
 impl TestServer {
     /// Starts a server with `seats` licensed lines (`None`: the free tier).
-    pub async fn start(seats: Option<u32>, tune: impl FnOnce(&mut Config)) -> Self {
+    pub async fn start(seats: Option<u32>, tune: impl FnOnce(&mut AppOptions)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
         if let Some(seats) = seats {
@@ -48,14 +48,15 @@ impl TestServer {
             )
             .unwrap();
         }
-        let mut config = Config {
+        let config = Config {
             data_dir: dir.path().to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
             media_port: 0,
             ..Config::defaults().unwrap()
         };
-        tune(&mut config);
-        let server = confab_server::start(&config).await.unwrap();
+        let mut options = AppOptions::default();
+        tune(&mut options);
+        let server = confab_server::start_with(&config, options).await.unwrap();
         Self {
             server,
             storage,

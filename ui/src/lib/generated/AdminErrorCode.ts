@@ -3,4 +3,4 @@
 /**
  * Machine-readable reason in every admin API error answer.
  */
-export type AdminErrorCode = "invalid_request" | "invalid_title" | "invalid_passcode" | "invalid_duration" | "invalid_starts_at" | "schedule_incomplete" | "password_too_short" | "unauthenticated" | "wrong_password" | "csrf_failed" | "invalid_setup_token" | "setup_required" | "already_set_up" | "too_many_attempts" | "meeting_not_found" | "not_scheduled" | "not_found" | "internal";
+export type AdminErrorCode = "invalid_request" | "invalid_title" | "invalid_passcode" | "invalid_duration" | "invalid_starts_at" | "schedule_incomplete" | "password_too_short" | "unauthenticated" | "wrong_password" | "csrf_failed" | "invalid_setup_token" | "setup_required" | "already_set_up" | "too_many_attempts" | "meeting_not_found" | "not_scheduled" | "not_found" | "licence_refused" | "not_live" | "internal";

@@ -2,7 +2,7 @@
 import type { MeetingInfo } from "./MeetingInfo";
 
 /**
- * Answer of `GET /api/admin/meetings`, soonest scheduled first, then
- * instant meetings by creation.
+ * Answer of `GET /api/admin/meetings`: scheduled meetings by first start,
+ * then instant meetings by creation.
  */
 export type MeetingList = { meetings: Array<MeetingInfo>, };
