@@ -195,3 +195,81 @@ pub fn join_msg(code: &str, name: &str, passcode: Option<&str>) -> ClientMessage
         host_key: None,
     }
 }
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+/// A script's view of the admin API: logged in with a bearer token.
+pub struct Admin {
+    base: String,
+    token: String,
+}
+
+impl Admin {
+    /// Sets the admin password (first run) and logs in over HTTP.
+    pub async fn login(server: &TestServer) -> Self {
+        let _ = confab_server::admin::set_password(
+            &server.storage,
+            ADMIN_PASSWORD,
+            confab_server::admin::SetMode::CreateOnly,
+        )
+        .await;
+        let base = server.base();
+        let url = format!("{base}/api/admin/login");
+        let token = tokio::task::spawn_blocking(move || {
+            let body: serde_json::Value = ureq::post(&url)
+                .send_json(serde_json::json!({ "password": ADMIN_PASSWORD }))
+                .unwrap()
+                .body_mut()
+                .read_json()
+                .unwrap();
+            body["token"].as_str().unwrap().to_string()
+        })
+        .await
+        .unwrap();
+        Self { base, token }
+    }
+
+    /// Sends a request; returns the status and the body as JSON (or null).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.base);
+        let auth = format!("Bearer {}", self.token);
+        let method = method.to_string();
+        tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let mut response = match (method.as_str(), body) {
+                ("GET", _) => agent.get(&url).header("Authorization", &auth).call(),
+                ("DELETE", _) => agent.delete(&url).header("Authorization", &auth).call(),
+                ("POST", None) => agent.post(&url).header("Authorization", &auth).send_empty(),
+                (m, Some(bytes)) => {
+                    let builder = match m {
+                        "PUT" => agent.put(&url),
+                        "PATCH" => agent.patch(&url),
+                        _ => agent.post(&url),
+                    };
+                    builder
+                        .header("Authorization", &auth)
+                        .header("Content-Type", "application/json")
+                        .send(&bytes[..])
+                }
+                (m, None) => panic!("unsupported call {m}"),
+            }
+            .unwrap();
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .await
+        .unwrap()
+    }
+}
