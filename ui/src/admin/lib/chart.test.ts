@@ -67,6 +67,13 @@ describe("buildUsageChart", () => {
     expect(c.xTicks.map((t) => t.at)).toEqual([LEFT + 60, LEFT + 180]);
   });
 
+  it("keeps the tick but drops a label that would be cut off at the right edge", () => {
+    const c = buildUsageChart([], { ...BASE, toMs: FROM + 2 * HOUR });
+    expect(c.xTicks).toEqual([{ at: LEFT, label: "Mon 30" }]);
+    const late = buildUsageChart([], { ...BASE, fromMs: FROM - 22 * HOUR, toMs: FROM + 2 * HOUR });
+    expect(late.xTicks).toEqual([{ at: LEFT + 220, label: "" }]);
+  });
+
   it("still has a scale without any data", () => {
     const c = buildUsageChart([], BASE);
     expect(c.yMax).toBe(1);

@@ -47,6 +47,8 @@ export interface UsageChart {
 }
 
 export const MARGIN = { top: 22, right: 16, bottom: 28, left: 40 } as const;
+/** Width a day label needs to the right of its tick. */
+const LABEL_ROOM = 48;
 
 /** The smallest "nice" step (1, 2 or 5 × 10ⁿ, at least 1) that splits `max` into ≤ `count` parts. */
 export function niceStep(max: number, count = 5): number {
@@ -93,7 +95,9 @@ export function buildUsageChart(points: readonly UsagePoint[], o: ChartOptions):
     if (p.refused > 0) refused.push({ x: round((x0 + x1) / 2), atMs: p.at_ms, count: p.refused });
   }
 
-  return { plot, yMax, yTicks, xTicks: dayTicks(o, x), peakPath, licensedPath, refused };
+  // A label starts at its midnight; one too close to the right edge would be cut off.
+  const xTicks = dayTicks(o, x).map((t) => (t.at > plot.right - LABEL_ROOM ? { ...t, label: "" } : t));
+  return { plot, yMax, yTicks, xTicks, peakPath, licensedPath, refused };
 }
 
 /** A tick at each local midnight inside the range, labelled "Mon 30". */

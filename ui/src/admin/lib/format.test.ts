@@ -2,6 +2,7 @@
 // UTC+2 in summer), so local-time conversions are checked against a real offset.
 import { describe, expect, it } from "vitest";
 import {
+  asSentence,
   formatDateTime,
   formatDay,
   formatDuration,
@@ -27,6 +28,16 @@ describe("formatDuration", () => {
     [2 * 86_400_000 + 3 * 3_600_000 + 59_000, "2 d 3 h"],
   ])("%i ms is %s", (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe("asSentence", () => {
+  it("adds a full stop only where one is missing", () => {
+    expect(asSentence("the licence expired on 2027-12-01 00:00 UTC; install a renewed licence")).toBe(
+      "the licence expired on 2027-12-01 00:00 UTC; install a renewed licence.",
+    );
+    expect(asSentence("Done. ")).toBe("Done.");
+    expect(asSentence("Really?")).toBe("Really?");
   });
 });
 

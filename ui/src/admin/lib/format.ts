@@ -6,6 +6,12 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** Ends a message with a full stop unless it already ends with punctuation. */
+export function asSentence(text: string): string {
+  const t = text.trim();
+  return t === "" || /[.!?…]$/.test(t) ? t : `${t}.`;
+}
+
 /** How long something has lasted: "42 s", "4 min 05 s", "1 h 02 min", "2 d 3 h". */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
