@@ -15,6 +15,9 @@ if has_display && [ "${CONFAB_HEADLESS:-0}" != 1 ]; then
   exec cargo run --quiet --locked -p confab-app --bin confab -- "$@"
 else
   ensure_apt_packages "${SERVER_PACKAGES[@]}"
+  # The server embeds the built UI (the admin console).
+  ensure_ui_deps
+  build_ui
   say "No display: building and starting the host server (release build)"
   exec cargo run --quiet --locked --release -p confab-server -- "$@"
 fi

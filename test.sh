@@ -18,6 +18,7 @@ say "Rust: format";    cargo fmt --all --check
 say "Rust: clippy";    cargo clippy --locked --workspace --all-targets -- -D warnings
 # The window test drives the real binary, which `cargo test` does not build.
 say "Rust: build the app"; cargo build --locked -p confab-app
+say "Browser: admin console and welcome page in Chromium"; scripts/browser-tests.sh
 say "Rust: tests";     cargo test --locked --workspace
 # The workspace run builds the licence crate with its `dev-key` feature (the
 # server's tests issue licences with it). Run its tests once more alone, as

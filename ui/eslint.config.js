@@ -4,7 +4,7 @@ import globals from "globals";
 import ts from "typescript-eslint";
 
 export default ts.config(
-  { ignores: ["dist/", "node_modules/", "src/lib/generated/"] },
+  { ignores: ["dist/", "node_modules/", "src/lib/generated/", "../test-output/"] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,
@@ -14,5 +14,10 @@ export default ts.config(
   {
     files: ["**/*.svelte", "**/*.svelte.ts"],
     languageOptions: { parserOptions: { parser: ts.parser } },
+  },
+  {
+    // Playwright specs and configs run in Node and send code into the page.
+    files: ["e2e/**/*.ts", "playwright.config.ts", "vite.config.ts"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

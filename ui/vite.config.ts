@@ -1,20 +1,55 @@
+import { resolve } from "node:path";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
-// The same build serves the desktop app's window and, later, the browser
-// guest page, so asset paths stay relative to wherever it is mounted.
+// Two pages share one build: index.html (the desktop app's window and the
+// browser guest page) and admin.html (the admin console, which the server
+// serves at /admin and, for first-run setup, at /admin/setup).
+//
+// Asset paths stay relative (`base: "./"`) for index.html, so it works
+// wherever it is mounted. admin.html is different: relative `./assets/…`
+// from /admin/setup would resolve to /admin/assets/…, so its own tags point
+// at /assets/… from the site root, where the server serves ui/dist/assets.
+// Inside the bundles, chunks still import each other relative to their own
+// URL, which is /assets/… either way.
 export default defineConfig({
   base: "./",
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 5173, strictPort: true },
+  server: {
+    port: 5173,
+    strictPort: true,
+    // `CONFAB_DEV_SERVER=https://127.0.0.1:8443 npm run dev` talks to a
+    // running confab-server from the dev page at /admin.html.
+    proxy: process.env.CONFAB_DEV_SERVER
+      ? {
+          "/api": { target: process.env.CONFAB_DEV_SERVER, secure: false },
+          "/ws": { target: process.env.CONFAB_DEV_SERVER, secure: false, ws: true },
+        }
+      : undefined,
+  },
   build: {
     // WebKitGTK 2.50 and current Chromium both run ES2022 natively.
     target: "es2022",
     outDir: "dist",
     emptyOutDir: true,
+    rollupOptions: {
+      input: {
+        main: resolve(import.meta.dirname, "index.html"),
+        admin: resolve(import.meta.dirname, "admin.html"),
+      },
+    },
+  },
+  experimental: {
+    renderBuiltUrl(filename, { hostType, hostId }) {
+      if (hostType === "html" && hostId === "admin.html") return `/${filename}`;
+      return { relative: true };
+    },
   },
   test: {
     include: ["src/**/*.test.ts"],
+    // Local-time conversions are tested against a zone with an offset and
+    // daylight saving time, whatever the machine's zone is.
+    env: { TZ: "Europe/Berlin" },
   },
 });

@@ -192,7 +192,7 @@ where
 
 /// A meeting as the admin API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct MeetingInfo {
+pub struct MeetingDetails {
     /// Like `kqz-rmtp-wfa`.
     pub code: String,
     pub title: String,
@@ -219,7 +219,7 @@ pub struct MeetingInfo {
 /// then instant meetings by creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct MeetingList {
-    pub meetings: Vec<MeetingInfo>,
+    pub meetings: Vec<MeetingDetails>,
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::admin::SessionInfo::export_all(&cfg)?;
     crate::admin::CreateMeeting::export_all(&cfg)?;
     crate::admin::UpdateMeeting::export_all(&cfg)?;
-    crate::admin::MeetingInfo::export_all(&cfg)?;
+    crate::admin::MeetingDetails::export_all(&cfg)?;
     crate::admin::MeetingList::export_all(&cfg)?;
     Ok(())
 }

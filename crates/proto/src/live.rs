@@ -10,6 +10,7 @@ use crate::signal::{ClientKind, ParticipantId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LiveConnection {
     pub meeting: String,
+    #[ts(type = "number")]
     pub participant: ParticipantId,
     pub name: String,
     pub kind: ClientKind,

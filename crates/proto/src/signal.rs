@@ -68,13 +68,25 @@ pub enum ClientMessage {
         video_muted: bool,
     },
     /// Host: let someone in from the lobby.
-    Admit { participant: ParticipantId },
+    Admit {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+    },
     /// Host: refuse someone waiting in the lobby.
-    Deny { participant: ParticipantId },
+    Deny {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+    },
     /// Host: remove a participant from the meeting.
-    Remove { participant: ParticipantId },
+    Remove {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+    },
     /// Host: ask a participant to mute their microphone.
-    AskMute { participant: ParticipantId },
+    AskMute {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+    },
     /// Host: lock (nobody new may join) or unlock the meeting.
     SetLocked { locked: bool },
     /// Host: end the meeting for everyone.
@@ -105,6 +117,7 @@ impl ClientMessage {
 /// A participant as others see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Participant {
+    #[ts(type = "number")]
     pub id: ParticipantId,
     pub name: String,
     pub kind: ClientKind,
@@ -122,6 +135,7 @@ pub struct Participant {
 /// Someone waiting in the lobby (visible to hosts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LobbyEntry {
+    #[ts(type = "number")]
     pub id: ParticipantId,
     pub name: String,
     pub kind: ClientKind,
@@ -132,6 +146,7 @@ pub struct LobbyEntry {
 /// One chat message, kept for the meeting's life and sent to late joiners.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ChatMessage {
+    #[ts(type = "number")]
     pub from: ParticipantId,
     pub name: String,
     pub text: String,
@@ -194,6 +209,7 @@ pub enum ServerMessage {
         participant: Participant,
     },
     ParticipantLeft {
+        #[ts(type = "number")]
         participant: ParticipantId,
         reason: LeaveReason,
     },

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use confab_proto::admin::{LoginResponse, MeetingInfo, MeetingList};
+use confab_proto::admin::{LoginResponse, MeetingDetails, MeetingList};
 use confab_server::{Config, RunningServer};
 
 fn config(data_dir: &Path) -> Config {
@@ -30,7 +30,7 @@ fn login(base: &str, password: &str) -> LoginResponse {
         .unwrap()
 }
 
-fn create(base: &str, token: &str, body: serde_json::Value) -> MeetingInfo {
+fn create(base: &str, token: &str, body: serde_json::Value) -> MeetingDetails {
     ureq::post(&format!("{base}/api/admin/meetings"))
         .header("Authorization", &format!("Bearer {token}"))
         .send_json(body)
@@ -40,7 +40,7 @@ fn create(base: &str, token: &str, body: serde_json::Value) -> MeetingInfo {
         .unwrap()
 }
 
-fn list(base: &str, token: &str) -> Vec<MeetingInfo> {
+fn list(base: &str, token: &str) -> Vec<MeetingDetails> {
     let list: MeetingList = ureq::get(&format!("{base}/api/admin/meetings"))
         .header("Authorization", &format!("Bearer {token}"))
         .call()
@@ -95,10 +95,10 @@ fn meetings_and_the_admin_password_survive_a_restart() {
     let base = second.base_url();
     let session = login(&base, password);
     let after = list(&base, &session.token);
-    let strip = |list: &[MeetingInfo]| -> Vec<MeetingInfo> {
+    let strip = |list: &[MeetingDetails]| -> Vec<MeetingDetails> {
         // Links carry the port, which a restart on port 0 changes.
         list.iter()
-            .map(|m| MeetingInfo {
+            .map(|m| MeetingDetails {
                 join_url: String::new(),
                 invite_url: None,
                 ..m.clone()

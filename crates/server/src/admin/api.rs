@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use confab_proto::admin::{CreateMeeting, MeetingInfo, MeetingList, UpdateMeeting};
+use confab_proto::admin::{CreateMeeting, MeetingDetails, MeetingList, UpdateMeeting};
 
 use crate::http::AppState;
 use crate::ics;
@@ -16,9 +16,9 @@ use super::error::{ApiError, ApiJson};
 use super::sessions::AdminSession;
 
 /// The admin API's view of a meeting, with its links.
-pub(crate) fn meeting_info(state: &AppState, m: &Meeting) -> MeetingInfo {
+pub(crate) fn meeting_info(state: &AppState, m: &Meeting) -> MeetingDetails {
     let join_url = state.join_url(&m.code);
-    MeetingInfo {
+    MeetingDetails {
         code: m.code.to_string(),
         title: m.title.clone(),
         passcode: m.passcode.clone(),
@@ -117,7 +117,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     _session: AdminSession,
     Path(code): Path<String>,
-) -> Result<Json<MeetingInfo>, ApiError> {
+) -> Result<Json<MeetingDetails>, ApiError> {
     let meeting = find(&state, &code).await?;
     Ok(Json(meeting_info(&state, &meeting)))
 }
@@ -128,7 +128,7 @@ pub(super) async fn update(
     _session: AdminSession,
     Path(code): Path<String>,
     ApiJson(body): ApiJson<UpdateMeeting>,
-) -> Result<Json<MeetingInfo>, ApiError> {
+) -> Result<Json<MeetingDetails>, ApiError> {
     let meeting = state.meetings().update(&code, changes(body)?).await?;
     Ok(Json(meeting_info(&state, &meeting)))
 }

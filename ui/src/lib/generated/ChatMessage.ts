@@ -3,4 +3,4 @@
 /**
  * One chat message, kept for the meeting's life and sent to late joiners.
  */
-export type ChatMessage = { from: bigint, name: string, text: string, sent_at_ms: number, };
+export type ChatMessage = { from: number, name: string, text: string, sent_at_ms: number, };

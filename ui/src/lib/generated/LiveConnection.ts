@@ -4,7 +4,7 @@ import type { ClientKind } from "./ClientKind";
 /**
  * One admitted connection holding a line.
  */
-export type LiveConnection = { meeting: string, participant: bigint, name: string, kind: ClientKind, host: boolean, 
+export type LiveConnection = { meeting: string, participant: number, name: string, kind: ClientKind, host: boolean, 
 /**
  * Remote address of the connection (IP only).
  */

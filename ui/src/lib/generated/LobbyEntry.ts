@@ -4,4 +4,4 @@ import type { ClientKind } from "./ClientKind";
 /**
  * Someone waiting in the lobby (visible to hosts).
  */
-export type LobbyEntry = { id: bigint, name: string, kind: ClientKind, waiting_since_ms: number, };
+export type LobbyEntry = { id: number, name: string, kind: ClientKind, waiting_since_ms: number, };

@@ -4,7 +4,7 @@ import type { ClientKind } from "./ClientKind";
 /**
  * A participant as others see them.
  */
-export type Participant = { id: bigint, name: string, kind: ClientKind, host: boolean, hand_raised: boolean, audio_muted: boolean, video_muted: boolean, 
+export type Participant = { id: number, name: string, kind: ClientKind, host: boolean, hand_raised: boolean, audio_muted: boolean, video_muted: boolean, 
 /**
  * `false` while the connection is away and may still resume.
  */

@@ -3,7 +3,7 @@
 /**
  * A meeting as the admin API shows it.
  */
-export type MeetingInfo = { 
+export type MeetingDetails = { 
 /**
  * Like `kqz-rmtp-wfa`.
  */

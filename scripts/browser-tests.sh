@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The admin console and welcome page in real headless Chromium (Playwright
+# specs in ui/e2e/) against a real confab-server on loopback. Called by
+# ./test.sh after the Rust tests; can be run alone once the set-up is done.
+#
+# The server is a development build (it trusts the development licence
+# key), so the admin spec can install a licence the vendor tool issues here.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+cd "$CONFAB_ROOT"
+
+cargo build --locked --quiet -p confab-server --features confab-license/dev-key
+cargo build --locked --quiet -p confab-license --features dev-key --bin confab-license
+bin="${CARGO_TARGET_DIR:-$CONFAB_ROOT/target}/debug"
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+password="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$password" | "$bin/confab-server" --data-dir "$work/data" admin set-password >/dev/null
+"$bin/confab-license" issue --key crates/license/dev-key/confab-dev.secret --key-id confab-dev \
+  --licensee "E2E Test Office" --seats 10 --out "$work/licence.json" >/dev/null
+
+mkdir -p test-output/admin-console
+"$bin/confab-server" --data-dir "$work/data" --listen 127.0.0.1:0 --media-port 0 \
+  --ready-file "$work/ready.json" >test-output/admin-console/server.log 2>&1 &
+server_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$work/ready.json" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat test-output/admin-console/server.log >&2; die "confab-server exited before it was ready"; }
+  sleep 0.1
+done
+[ -s "$work/ready.json" ] || die "confab-server was not ready within 30 s"
+base="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1])).http)' "$work/ready.json")"
+
+cd ui
+CONFAB_BASE_URL="$base" CONFAB_ADMIN_PASSWORD="$password" CONFAB_LICENCE_FILE="$work/licence.json" \
+  npx --no-install playwright test
