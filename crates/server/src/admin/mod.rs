@@ -7,7 +7,6 @@
 mod accounts;
 mod api;
 mod error;
-mod limiter;
 mod live;
 mod login;
 mod sessions;
@@ -32,8 +31,8 @@ pub(crate) use login::complete_setup;
 pub(crate) use sessions::session_cookie;
 
 use crate::http::AppState;
+use crate::ratelimit::{Limit, RateLimiter};
 use crate::storage::random_hex;
-use limiter::LoginLimiter;
 
 /// Limits of the admin login. Tests tighten them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +61,7 @@ impl Default for AuthConfig {
 #[derive(Debug)]
 pub(crate) struct AdminState {
     config: AuthConfig,
-    limiter: Mutex<LoginLimiter>,
+    limiter: Mutex<RateLimiter>,
     /// SHA-256 of the current setup token, while one is outstanding. It is
     /// never stored: each start without a password prints a new one, and
     /// the previous one stops working (docs/decisions.md).
@@ -72,10 +71,10 @@ pub(crate) struct AdminState {
 impl AdminState {
     pub(crate) fn new(config: AuthConfig) -> Self {
         Self {
-            limiter: Mutex::new(LoginLimiter::new(
-                config.max_failures,
-                config.failure_window,
-            )),
+            limiter: Mutex::new(RateLimiter::new(Limit {
+                max: config.max_failures,
+                window: config.failure_window,
+            })),
             config,
             setup_token: Mutex::new(None),
         }
@@ -88,7 +87,7 @@ impl AdminState {
     /// Counts an attempt from `ip`, or refuses it with the wait.
     pub(crate) fn begin_attempt(&self, ip: IpAddr) -> Result<(), AuthError> {
         let mut limiter = self.limiter.lock().unwrap_or_else(|e| e.into_inner());
-        limiter.begin(ip, Instant::now()).map_err(|wait| {
+        limiter.attempt(ip, Instant::now()).map_err(|wait| {
             // Round up: "try again in 0 seconds" would be refused again.
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             AuthError::TooManyAttempts {
@@ -99,7 +98,7 @@ impl AdminState {
 
     pub(crate) fn attempt_succeeded(&self, ip: IpAddr) {
         let mut limiter = self.limiter.lock().unwrap_or_else(|e| e.into_inner());
-        limiter.succeeded(ip);
+        limiter.forget(ip);
     }
 
     /// Makes a new setup token, replacing any earlier one.

@@ -13,6 +13,7 @@
 //! that stopped answering or did not come back. The driver holds the hub in
 //! a mutex and never awaits while holding it.
 
+mod host;
 mod meeting;
 #[cfg(test)]
 mod tests;
@@ -280,17 +281,7 @@ impl Hub {
             self.place(conn, &record.code, pid, Role::Waiting);
             return out;
         }
-        let info = Participant {
-            id: pid,
-            name: name.to_string(),
-            kind: req.kind,
-            host,
-            hand_raised: false,
-            audio_muted: false,
-            video_muted: false,
-            connected: true,
-            joined_at_ms: now.unix_ms,
-        };
+        let info = newcomer(pid, name, req.kind, host, now);
         self.admit(conn, &record.code, info, address, now, &mut out);
         out
     }
@@ -690,101 +681,6 @@ impl Hub {
         live.broadcast(out, &update, None);
     }
 
-    fn host_control(
-        &mut self,
-        conn: ConnId,
-        code: &str,
-        by: &str,
-        msg: ClientMessage,
-        now: Now,
-        out: &mut Outbox,
-    ) {
-        let live = self
-            .meetings
-            .get_mut(code)
-            .expect("seated meetings are live");
-        let unknown = |out: &mut Outbox| {
-            out.error(
-                conn,
-                ErrorCode::UnknownParticipant,
-                "That participant is no longer here.",
-            )
-        };
-        match msg {
-            ClientMessage::Admit { participant } => {
-                let Some(waiting) = live.lobby.remove(&participant) else {
-                    return unknown(out);
-                };
-                let info = Participant {
-                    id: participant,
-                    name: waiting.entry.name.clone(),
-                    kind: waiting.entry.kind,
-                    host: false,
-                    hand_raised: false,
-                    audio_muted: false,
-                    video_muted: false,
-                    connected: true,
-                    joined_at_ms: now.unix_ms,
-                };
-                if self.admit(waiting.conn, code, info, waiting.address, now, out) {
-                    let live = &self.meetings[code];
-                    live.tell_hosts_about_lobby(out);
-                } else {
-                    // Full: the person keeps waiting, and the host is told why.
-                    let error = out.messages.pop().expect("admit sent an error");
-                    out.send(conn, error.1);
-                    let live = self.meetings.get_mut(code).expect("meeting still live");
-                    live.lobby.insert(participant, waiting);
-                }
-            }
-            ClientMessage::Deny { participant } => {
-                let Some(waiting) = live.lobby.remove(&participant) else {
-                    return unknown(out);
-                };
-                out.error(
-                    waiting.conn,
-                    ErrorCode::Denied,
-                    "The host did not let you into this meeting.",
-                );
-                out.close(waiting.conn);
-                if let Some(c) = self.conns.get_mut(&waiting.conn) {
-                    c.place = None;
-                }
-                live.tell_hosts_about_lobby(out);
-            }
-            ClientMessage::Remove { participant } => {
-                if !live.members.contains_key(&participant) {
-                    return unknown(out);
-                }
-                let removed = self.remove_participant(code, participant, by);
-                out.messages.extend(removed.messages);
-                out.close.extend(removed.close);
-            }
-            ClientMessage::AskMute { participant } => match live.members.get(&participant) {
-                Some(m) => {
-                    if let Some(target) = m.conn {
-                        out.send(target, ServerMessage::MuteRequested { by: by.to_string() });
-                    }
-                }
-                None => unknown(out),
-            },
-            ClientMessage::SetLocked { locked } => {
-                live.info.locked = locked;
-                live.broadcast(out, &ServerMessage::MeetingLocked { locked }, None);
-            }
-            ClientMessage::EndMeeting => {
-                let ended = self.end_meeting(code, by);
-                out.messages.extend(ended.messages);
-                out.close.extend(ended.close);
-            }
-            _ => out.error(
-                conn,
-                ErrorCode::OutOfOrder,
-                "That message is not allowed inside a meeting.",
-            ),
-        }
-    }
-
     /// A seat was freed by the pool: drop its member and tell the others.
     fn forget_seat(
         &mut self,
@@ -827,5 +723,20 @@ impl Hub {
         if self.meetings.get(code).is_some_and(LiveMeeting::is_empty) {
             self.meetings.remove(code);
         }
+    }
+}
+
+/// A participant as admitted: connected, hand down, microphone and camera on.
+fn newcomer(id: ParticipantId, name: &str, kind: ClientKind, host: bool, now: Now) -> Participant {
+    Participant {
+        id,
+        name: name.to_string(),
+        kind,
+        host,
+        hand_raised: false,
+        audio_muted: false,
+        video_muted: false,
+        connected: true,
+        joined_at_ms: now.unix_ms,
     }
 }
