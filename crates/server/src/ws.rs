@@ -28,6 +28,9 @@ use crate::ratelimit::{Limit, RateLimiter};
 const OUTBOUND_QUEUE: usize = 256;
 /// A connection must say hello within this time.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle connections (no message at all) are closed after this many
+/// heartbeat timeouts.
+const IDLE_TIMEOUTS: u32 = 2;
 /// Protocol errors tolerated on one connection before it is closed.
 const MAX_PROTOCOL_ERRORS: u32 = 20;
 
@@ -239,7 +242,7 @@ async fn connection(socket: WebSocket, addr: IpAddr, state: AppState) {
     let sig = Arc::clone(state.signalling());
     let (conn, mut outgoing) = sig.register(addr);
     let (mut sink, mut stream) = socket.split();
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         while let Some(out) = outgoing.recv().await {
             let frame = match out {
                 Outgoing::Message(msg) => {
@@ -269,17 +272,34 @@ async fn connection(socket: WebSocket, addr: IpAddr, state: AppState) {
         errors: 0,
     };
     let hello_deadline = tokio::time::Instant::now() + HELLO_TIMEOUT;
+    let mut writer_done = false;
     loop {
-        let frame = if session.greeted {
-            stream.next().await
+        let deadline = if session.greeted {
+            tokio::time::Instant::now() + idle_timeout(&sig)
         } else {
-            match tokio::time::timeout_at(hello_deadline, stream.next()).await {
-                Ok(frame) => frame,
-                Err(_) => {
-                    sig.error(conn, ErrorCode::OutOfOrder, "No hello within 10 seconds.");
-                    sig.close(conn, close_code::POLICY, "no hello");
-                    break;
-                }
+            hello_deadline
+        };
+        let frame = tokio::select! {
+            frame = tokio::time::timeout_at(deadline, stream.next()) => frame,
+            // The server closed this connection (leave, removal, a full
+            // queue): stop reading rather than wait for the client.
+            _ = &mut writer => {
+                writer_done = true;
+                break;
+            }
+        };
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(_) if !session.greeted => {
+                sig.error(conn, ErrorCode::OutOfOrder, "No hello within 10 seconds.");
+                sig.close(conn, close_code::POLICY, "no hello");
+                break;
+            }
+            Err(_) => {
+                // Seated clients lose their line to the heartbeat timeout
+                // long before this; it catches sockets that only idle.
+                sig.close(conn, close_code::POLICY, "idle");
+                break;
             }
         };
         let text = match frame {
@@ -336,7 +356,13 @@ async fn connection(socket: WebSocket, addr: IpAddr, state: AppState) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&conn);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    if !writer_done {
+        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    }
+}
+
+fn idle_timeout(sig: &Signalling) -> Duration {
+    sig.heartbeat_interval * 3 * IDLE_TIMEOUTS
 }
 
 /// Parses a frame, telling an unknown `type` from a known one with bad fields.

@@ -391,3 +391,31 @@ async fn chat_is_kept_for_late_joiners() {
     assert_eq!(chat[0].text, "agenda: licences");
     assert_eq!(participants.len(), 2);
 }
+
+#[tokio::test]
+async fn leaving_frees_the_line_and_the_server_closes_the_socket() {
+    let s = TestServer::start(None, |_| {}).await;
+    let m = s.meeting(NewMeeting::titled("Short")).await;
+    let mut c = Client::greeted(&s).await;
+    assert!(is_joined(&c.join(m.code.as_str(), "Ana").await));
+    c.send(&ClientMessage::Leave).await;
+    assert!(matches!(c.recv().await, ServerMessage::Left));
+    assert_eq!(c.closed_with().await, Some(1000));
+    assert_eq!(s.lines_in_use().await, 0);
+}
+
+#[tokio::test]
+async fn a_connection_that_only_idles_is_closed() {
+    let s = TestServer::start(None, |o| {
+        o.signalling.heartbeat_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let mut c = Client::greeted(&s).await;
+    let started = std::time::Instant::now();
+    assert_eq!(c.closed_with().await, Some(1008));
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
