@@ -1,8 +1,11 @@
 //! Nothing the admin creates lives only in memory: a restart on the same
-//! data directory keeps the admin password and every meeting.
+//! data directory keeps the admin password, every meeting and the licence.
 
 use std::path::Path;
 
+mod common;
+
+use common::dev_licence;
 use confab_proto::admin::{LoginResponse, MeetingDetails, MeetingList};
 use confab_server::{Config, RunningServer};
 
@@ -52,7 +55,7 @@ fn list(base: &str, token: &str) -> Vec<MeetingDetails> {
 }
 
 #[test]
-fn meetings_and_the_admin_password_survive_a_restart() {
+fn meetings_the_licence_and_the_admin_password_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let password = "a long admin password";
@@ -84,6 +87,11 @@ fn meetings_and_the_admin_password_survive_a_restart() {
         }),
     );
     let before = list(&base, &setup.token);
+    let licence = ureq::put(&format!("{base}/api/admin/licence"))
+        .header("Authorization", &format!("Bearer {}", setup.token))
+        .send(&dev_licence(12)[..])
+        .expect("the licence installs");
+    assert_eq!(licence.status(), 200);
     runtime.block_on(first.stop()).unwrap();
 
     let second = start(&runtime, dir.path());
@@ -113,6 +121,19 @@ fn meetings_and_the_admin_password_survive_a_restart() {
     assert_eq!(kept.host_key, weekly.host_key);
     assert!(kept.weekly);
     assert_eq!(kept.passcode.as_deref(), Some("2468"));
+
+    let licence: serde_json::Value = ureq::get(&format!("{base}/api/admin/licence"))
+        .header("Authorization", &format!("Bearer {}", session.token))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(licence["lines"], 12, "{licence}");
+    assert_eq!(
+        runtime.block_on(async { second.signalling().hub().line_limit() }),
+        12
+    );
 
     let join_page = ureq::get(&format!("{base}/j/{}", weekly.code))
         .call()
