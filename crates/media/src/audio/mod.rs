@@ -6,3 +6,4 @@
 //! playout pulls one 20 ms frame per stream per tick from the jitter buffer.
 
 pub mod opus;
+pub mod processing;

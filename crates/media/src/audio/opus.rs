@@ -287,7 +287,7 @@ mod tests {
             .collect();
         assert!(lost.len() >= 4, "{lost:?}");
 
-        let mut run = |use_fec: bool| -> Vec<f32> {
+        let run = |use_fec: bool| -> Vec<f32> {
             let mut dec = OpusDecoder::new().unwrap();
             let mut out = vec![0.0; OPUS_FRAME_SAMPLES];
             let mut decoded = Vec::new();

@@ -155,7 +155,7 @@ impl AudioSource for ClickTrain {
             *s = if within < CLICK_LEN {
                 // Alternating sign with an exponential decay: a click with
                 // energy across the band rather than a DC step.
-                let sign = if within % 2 == 0 { 1.0 } else { -1.0 };
+                let sign = if within.is_multiple_of(2) { 1.0 } else { -1.0 };
                 sign * self.amplitude * (-(within as f32) / 8.0).exp()
             } else {
                 0.0
