@@ -5,5 +5,6 @@
 //! devices and audio processing use) and is encoded in 20 ms Opus frames;
 //! playout pulls one 20 ms frame per stream per tick from the jitter buffer.
 
+pub mod jitter;
 pub mod opus;
 pub mod processing;
