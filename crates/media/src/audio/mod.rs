@@ -6,5 +6,6 @@
 //! playout pulls one 20 ms frame per stream per tick from the jitter buffer.
 
 pub mod jitter;
+pub mod mixer;
 pub mod opus;
 pub mod processing;
