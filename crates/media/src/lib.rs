@@ -6,6 +6,8 @@
 //! encoders here turn them into Opus and VP8 payloads, and the receive side
 //! (jitter buffer, decoders, mixer) turns payloads back into frames.
 
+pub mod audio;
 pub mod frame;
+pub mod synth;
 
 pub use frame::{AudioFrame, SAMPLE_RATE, VideoFrame};
