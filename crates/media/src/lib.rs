@@ -7,5 +7,7 @@
 //! (jitter buffer, decoders, mixer) turns payloads back into frames.
 
 pub mod frame;
+pub mod synth;
+pub mod video;
 
 pub use frame::{AudioFrame, SAMPLE_RATE, VideoFrame};
