@@ -242,7 +242,7 @@ impl TestPattern {
         for dy in 0..side {
             let row = &mut y[(y0 + dy) * w + x0..][..side.min(w - x0)];
             for (dx, p) in row.iter_mut().enumerate() {
-                *p = if (dx / square + dy / square) % 2 == 0 {
+                *p = if (dx / square + dy / square).is_multiple_of(2) {
                     WHITE
                 } else {
                     BLACK

@@ -10,6 +10,8 @@ use pic_scale::{
 use super::VideoError;
 use crate::frame::VideoFrame;
 
+type Plan = Arc<Resampling<u8, 1>>;
+
 /// Scales I420 frames of one size to another, one thread, bilinear.
 ///
 /// Bilinear with pic-scale's convolution widens the kernel with the
@@ -19,8 +21,8 @@ use crate::frame::VideoFrame;
 pub struct Scaler {
     src: (u32, u32),
     dst: (u32, u32),
-    luma: Arc<Resampling<u8, 1>>,
-    chroma: Arc<Resampling<u8, 1>>,
+    luma: Plan,
+    chroma: Plan,
     scratch: Vec<u8>,
 }
 
@@ -87,7 +89,7 @@ impl Scaler {
         let (dy, du, dv) = dst.planes_mut();
         let (sw, sh) = (self.src.0 as usize, self.src.1 as usize);
         let (dw, dh) = (self.dst.0 as usize, self.dst.1 as usize);
-        let jobs: [(&[u8], &mut [u8], usize, &Arc<Resampling<u8, 1>>); 3] = [
+        let jobs: [(&[u8], &mut [u8], usize, &Plan); 3] = [
             (sy, dy, 1, &self.luma),
             (su, du, 2, &self.chroma),
             (sv, dv, 2, &self.chroma),
