@@ -41,12 +41,14 @@ fn a_bitrate_change_at_runtime_changes_the_output_rate() {
     let mut encoder = Vp8Encoder::new(EncoderConfig::new(640, 360, 400, 30)).unwrap();
     two_seconds(&mut encoder, &mut pattern, &mut frame); // settle past the first keyframe
     let before = kbps(two_seconds(&mut encoder, &mut pattern, &mut frame), 2.0);
-    encoder.set_bitrate(150).unwrap();
+    encoder.set_bitrate(200).unwrap();
+    // libvpx's rate buffer (one second) takes a second or two to drain.
+    two_seconds(&mut encoder, &mut pattern, &mut frame);
     let after = kbps(two_seconds(&mut encoder, &mut pattern, &mut frame), 2.0);
-    println!("360p busy clip: {before:.0} kbps at a 400 kbps target, {after:.0} kbps at 150");
+    println!("360p busy clip: {before:.0} kbps at a 400 kbps target, {after:.0} kbps at 200");
     assert!((300.0..=480.0).contains(&before), "{before}");
-    assert!((100.0..=190.0).contains(&after), "{after}");
-    assert_eq!(encoder.config().bitrate_kbps, 150);
+    assert!((150.0..=250.0).contains(&after), "{after}");
+    assert_eq!(encoder.config().bitrate_kbps, 200);
 }
 
 #[test]

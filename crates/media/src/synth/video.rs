@@ -206,8 +206,10 @@ impl TestPattern {
         }
     }
 
-    /// Pseudo-random 2×2 luma blocks over the bottom third, scrolling
-    /// diagonally so that motion search cannot find them cheaply.
+    /// Grainy texture over the bottom third: ±16 of pseudo-random 2×2
+    /// blocks on the bars, scrolling diagonally, like a camera's noise in
+    /// poor light. Full-range noise would be incompressible and make rate
+    /// control drop frames instead of encoding them.
     fn draw_noise(&self, frame: &mut VideoFrame, n: u32) {
         let w = self.width as usize;
         let top = self.height as usize * 2 / 3;
@@ -219,7 +221,7 @@ impl TestPattern {
                 let mut h = bx.wrapping_mul(0x9E37_79B1) ^ by.wrapping_mul(0x85EB_CA77);
                 h ^= h >> 15;
                 h = h.wrapping_mul(0x2C1B_3C6D);
-                *p = BLACK + ((h >> 24) as u8 % (WHITE - BLACK));
+                *p = (*p as u32 + (h >> 27)).saturating_sub(16).clamp(16, 235) as u8;
             }
         }
     }
