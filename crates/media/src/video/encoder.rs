@@ -7,10 +7,11 @@ use super::vpx::{RawEncoder, RawEncoderConfig};
 use crate::frame::VideoFrame;
 
 /// libvpx `cpu-used` for real time. Negative values fix the speed level
-/// instead of letting libvpx adapt it to the deadline; -8 measured here as
-/// the fastest setting that still keeps the test pattern above 35 dB at
-/// 1.1 Mbps (docs/benchmarks.md has the sweep).
-pub const DEFAULT_CPU_USED: i32 = -8;
+/// instead of letting libvpx adapt it to the deadline. Measured on the busy
+/// 720p clip at 1.1 Mbps (docs/benchmarks.md): -12 takes 0.65 of -6's time
+/// per frame and -16 only 0.59, while -12 still keeps the test pattern well
+/// above 35 dB; past -12 the gain is small and quality drops faster.
+pub const DEFAULT_CPU_USED: i32 = -12;
 
 /// Threads for one encoder: one on machines with up to four cores, where
 /// several encoders (three simulcast layers) already compete and libvpx's
