@@ -18,8 +18,10 @@ SERVER_PACKAGES=(build-essential pkg-config)
 # What the test suite adds: a private X server and WebKit's WebDriver for the
 # window test, and Chromium for the browser tests (Debian's package; on
 # Ubuntu it is a snap stub, so point CHROMIUM at a Chromium or Chrome binary).
-# cmake builds libopus 1.6.1 for the `opus` crate (confab-media).
-TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium cmake)
+# cmake builds libopus 1.6.1 for the `opus` crate (confab-media); libvpx-dev:
+# the media crate's VP8 codec links the system libvpx (found through
+# pkg-config; the Rust bindings are pre-generated, so no libclang).
+TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium cmake libvpx-dev)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

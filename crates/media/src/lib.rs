@@ -9,5 +9,6 @@
 pub mod audio;
 pub mod frame;
 pub mod synth;
+pub mod video;
 
 pub use frame::{AudioFrame, SAMPLE_RATE, VideoFrame};
