@@ -11,14 +11,19 @@ TAURI_DRIVER_VERSION="2.1.0"
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
 
-# What building the desktop app needs (Tauri 2 on WebKitGTK 4.1).
-APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev)
+# What building the desktop app needs (Tauri 2 on WebKitGTK 4.1; ALSA for
+# cpal; libclang for the V4L2 bindings nokhwa generates at build time, from
+# the kernel headers that build-essential brings).
+APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
+  libasound2-dev libclang-dev)
 # What the headless server alone needs (SQLite is compiled in).
 SERVER_PACKAGES=(build-essential pkg-config)
 # What the test suite adds: a private X server and WebKit's WebDriver for the
 # window test, and Chromium for the browser tests (Debian's package; on
 # Ubuntu it is a snap stub, so point CHROMIUM at a Chromium or Chrome binary).
-TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium)
+# PulseAudio and ALSA's pulse plugin give the device tests clocked null audio
+# devices on machines without a sound card (crates/devices/tests/support).
+TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium pulseaudio libasound2-plugins)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -109,7 +109,7 @@ impl Default for CameraFormat {
 }
 
 /// A camera. Frames arrive as I420 whatever the device sends.
-pub trait Camera: Send {
+pub trait Camera: Send + fmt::Debug {
     fn info(&self) -> &DeviceInfo;
     /// The format actually delivered.
     fn format(&self) -> CameraFormat;
@@ -121,7 +121,7 @@ pub trait Camera: Send {
 
 /// A microphone. Frames are 10 ms of 48 kHz mono, resampled and downmixed
 /// from whatever the device offers.
-pub trait Microphone: Send {
+pub trait Microphone: Send + fmt::Debug {
     fn info(&self) -> &DeviceInfo;
     /// Starts capture; the receiver holds [`AUDIO_QUEUE_FRAMES`] frames.
     fn start(&mut self) -> Result<FrameReceiver<AudioFrame>, DeviceError>;
@@ -141,7 +141,7 @@ pub struct PlaybackStats {
 }
 
 /// A speaker. It plays 48 kHz mono, upmixed and resampled to the device.
-pub trait Speaker: Send {
+pub trait Speaker: Send + fmt::Debug {
     fn info(&self) -> &DeviceInfo;
     fn start(&mut self) -> Result<(), DeviceError>;
     /// Queues audio to play. Fails once the device has failed, e.g. when it
@@ -152,7 +152,7 @@ pub trait Speaker: Send {
 }
 
 /// Lists and opens devices. An id of `None` opens the system default.
-pub trait DeviceCatalog: Send + Sync {
+pub trait DeviceCatalog: Send + Sync + fmt::Debug {
     fn devices(&self, kind: DeviceKind) -> Result<Vec<DeviceInfo>, DeviceError>;
     fn open_camera(
         &self,

@@ -149,7 +149,10 @@ impl Speaker for CpalSpeaker {
     }
 
     fn play(&mut self, frame: &AudioFrame) -> Result<(), DeviceError> {
-        if let Some(failure) = lock(&self.queue).failure.clone() {
+        // The guard must be gone before the stream is dropped: dropping it
+        // joins the callback thread, which may be waiting for this lock.
+        let failure = lock(&self.queue).failure.clone();
+        if let Some(failure) = failure {
             self.stream = None;
             return Err(failure);
         }
