@@ -11,8 +11,11 @@ TAURI_DRIVER_VERSION="2.1.0"
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
 
-# What building the desktop app needs (Tauri 2 on WebKitGTK 4.1).
-APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev)
+# What building the desktop app needs (Tauri 2 on WebKitGTK 4.1; ALSA for
+# cpal; libclang for the V4L2 bindings nokhwa generates at build time, from
+# the kernel headers that build-essential brings).
+APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
+  libasound2-dev libclang-dev)
 # What the headless server alone needs (SQLite is compiled in).
 SERVER_PACKAGES=(build-essential pkg-config)
 # What the test suite adds: a private X server and WebKit's WebDriver for the
@@ -21,7 +24,10 @@ SERVER_PACKAGES=(build-essential pkg-config)
 # cmake builds libopus 1.6.1 for the `opus` crate (confab-media); libvpx-dev:
 # the media crate's VP8 codec links the system libvpx (found through
 # pkg-config; the Rust bindings are pre-generated, so no libclang).
-TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium cmake libvpx-dev)
+# PulseAudio and ALSA's pulse plugin give the device tests clocked null audio
+# devices on machines without a sound card (crates/devices/tests/support).
+TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium cmake libvpx-dev pulseaudio
+  libasound2-plugins)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -144,6 +144,11 @@ impl TestPattern {
         })
     }
 
+    /// Width and height of the frames it draws.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
     /// Adds a scrolling noise texture under the bars: a harsh clip for
     /// encoder benchmarks, far harder to compress than a camera image.
     pub fn busy(mut self) -> Self {
