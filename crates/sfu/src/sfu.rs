@@ -282,7 +282,13 @@ impl Sfu {
             }
             Event::Connected => self.on_connected(peer),
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                self.close(peer, CloseReason::IceDisconnected);
+                let connected = self.peers.get(&peer).is_some_and(|p| p.connected);
+                let reason = if connected {
+                    CloseReason::IceDisconnected
+                } else {
+                    CloseReason::ConnectTimeout
+                };
+                self.close(peer, reason);
             }
             Event::RtpPacket(packet) => self.on_rtp(peer, packet, now),
             Event::KeyframeRequest(request) => self.on_keyframe_request(peer, request, now),

@@ -75,12 +75,16 @@ fn a_peer_that_never_connects_is_dropped() {
     world.join(1, 7, true, 1);
     world.clients.clear();
     world.run(Duration::from_secs(40));
-    assert!(world.events.iter().any(|(_, e)| matches!(
+    assert!(
+        world.events.iter().any(|(_, e)| matches!(
         e,
         SfuEvent::PeerClosed {
             peer: 1,
             reason: CloseReason::ConnectTimeout
         }
-    )));
+        )),
+        "{:?}",
+        world.events
+    );
     assert_eq!(world.sfu.stats(), SfuStats::default());
 }
