@@ -90,10 +90,11 @@ impl Sfu {
             (&mut sink.audio_slots, sink.opus_pt)
         };
         let Some(pt) = pt else { return false };
-        let Some(slot) = slots
-            .iter_mut()
-            .find(|s| s.feed.as_ref().is_some_and(|f| f.publisher == ingress.publisher))
-        else {
+        let Some(slot) = slots.iter_mut().find(|s| {
+            s.feed
+                .as_ref()
+                .is_some_and(|f| f.publisher == ingress.publisher)
+        }) else {
             return false;
         };
         let packet = ingress.packet;
@@ -119,10 +120,12 @@ impl Sfu {
         let Some(out) = slot.rewriter.map(now, in_seq, in_ts, picture_id) else {
             return false;
         };
-        let mut ext = ExtensionValues::default();
-        ext.audio_level = packet.header.ext_vals.audio_level;
-        ext.voice_activity = packet.header.ext_vals.voice_activity;
-        ext.video_orientation = packet.header.ext_vals.video_orientation;
+        let ext = ExtensionValues {
+            audio_level: packet.header.ext_vals.audio_level,
+            voice_activity: packet.header.ext_vals.voice_activity,
+            video_orientation: packet.header.ext_vals.video_orientation,
+            ..Default::default()
+        };
         let mut write = RtpWrite::new(pt, out.seq.into(), out.ts, now, packet.payload.clone())
             .marker(packet.header.marker)
             .ext_vals(ext)

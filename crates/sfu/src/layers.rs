@@ -121,7 +121,10 @@ mod tests {
 
     #[test]
     fn the_smallest_layer_that_fills_the_tile_is_chosen() {
-        let layers = ladder([Some((320, 180)), Some((640, 360)), Some((1280, 720))], [0; 3]);
+        let layers = ladder(
+            [Some((320, 180)), Some((640, 360)), Some((1280, 720))],
+            [0; 3],
+        );
         assert_eq!(for_view(&layers, tile(160, 90)), Some(0));
         assert_eq!(for_view(&layers, tile(480, 270)), Some(1));
         assert_eq!(for_view(&layers, tile(1920, 1080)), Some(2));
@@ -134,7 +137,10 @@ mod tests {
         let unknown = ladder([None; 3], [0; 3]);
         assert_eq!(for_view(&unknown, tile(600, 340)), Some(1));
         // A client that offered its layers high first: keyframes sort it out.
-        let reversed = ladder([Some((1280, 720)), Some((640, 360)), Some((320, 180))], [0; 3]);
+        let reversed = ladder(
+            [Some((1280, 720)), Some((640, 360)), Some((320, 180))],
+            [0; 3],
+        );
         assert_eq!(ordered(&reversed), vec![2, 1, 0]);
     }
 

@@ -64,8 +64,8 @@
 //!   ([`SfuEvent::ActiveSpeaker`]).
 
 mod error;
-mod layers;
 mod forward;
+mod layers;
 mod peer;
 mod policy;
 mod rewrite;

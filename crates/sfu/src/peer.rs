@@ -185,7 +185,10 @@ impl Peer {
     /// Whether str0m has reported its media lines yet.
     pub(crate) fn has_media(&self) -> bool {
         let p = &self.publication;
-        p.audio.is_some() || p.video.is_some() || !self.audio_slots.is_empty() || !self.video_slots.is_empty()
+        p.audio.is_some()
+            || p.video.is_some()
+            || !self.audio_slots.is_empty()
+            || !self.video_slots.is_empty()
     }
 
     /// Caches the negotiated payload types once the media lines are known.
@@ -205,13 +208,20 @@ impl Peer {
         if let Some(known) = self.streams.get(&ssrc) {
             return Some(*known);
         }
-        let stream = self.rtc.direct_api().stream_rx(&ssrc).map(|s| (s.mid(), s.rid()))?;
+        let stream = self
+            .rtc
+            .direct_api()
+            .stream_rx(&ssrc)
+            .map(|s| (s.mid(), s.rid()))?;
         self.streams.insert(ssrc, stream);
         Some(stream)
     }
 
     pub(crate) fn layer_mut(&mut self, rid: Rid) -> Option<&mut Layer> {
-        self.publication.layers.iter_mut().find(|l| l.info.rid == rid)
+        self.publication
+            .layers
+            .iter_mut()
+            .find(|l| l.info.rid == rid)
     }
 }
 
@@ -232,9 +242,9 @@ impl Slot {
 
     /// Still waiting for a keyframe to start or to switch layers.
     pub(crate) fn awaiting_keyframe(&self) -> bool {
-        self.feed.as_ref().is_some_and(|f| {
-            !f.paused && (!self.rewriter.is_started() || f.current != f.target)
-        })
+        self.feed
+            .as_ref()
+            .is_some_and(|f| !f.paused && (!self.rewriter.is_started() || f.current != f.target))
     }
 }
 

@@ -81,9 +81,10 @@ impl Sfu {
             let refs: Vec<&[LayerInfo]> = ladders.iter().map(Vec::as_slice).collect();
             layers::fit_budget(&refs, &mut choices, budget);
         }
-        let targets = choices.iter().zip(&ladders).map(|(choice, ladder)| {
-            choice.map(|pos| ladder[layers::ordered(ladder)[pos]].rid)
-        });
+        let targets = choices
+            .iter()
+            .zip(&ladders)
+            .map(|(choice, ladder)| choice.map(|pos| ladder[layers::ordered(ladder)[pos]].rid));
         let asks = self.apply_targets(subscriber, &feeds, targets, now);
         for (publisher, rid) in asks {
             self.request_keyframe(publisher, rid, now);
@@ -92,7 +93,11 @@ impl Sfu {
 
     fn ladder(&self, publisher: PeerId) -> Vec<LayerInfo> {
         self.peers.get(&publisher).map_or_else(Vec::new, |p| {
-            p.publication.layers.iter().map(|l| l.info.clone()).collect()
+            p.publication
+                .layers
+                .iter()
+                .map(|l| l.info.clone())
+                .collect()
         })
     }
 

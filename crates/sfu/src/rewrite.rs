@@ -164,8 +164,14 @@ mod tests {
             rw.map(t0, seq, 0, Some(pid));
         }
         rw.start_segment(t0, 50, 0, Some(0x7fff));
-        assert_eq!(rw.map(t0, 50, 0, Some(0x7fff)).and_then(|r| r.picture_id), Some(4));
-        assert_eq!(rw.map(t0, 51, 0, Some(0)).and_then(|r| r.picture_id), Some(5));
+        assert_eq!(
+            rw.map(t0, 50, 0, Some(0x7fff)).and_then(|r| r.picture_id),
+            Some(4)
+        );
+        assert_eq!(
+            rw.map(t0, 51, 0, Some(0)).and_then(|r| r.picture_id),
+            Some(5)
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ impl Sfu {
             return;
         };
         let assign = |slots: &mut Vec<crate::peer::Slot>, wanted: bool| {
-            let slot = slots.iter_mut().find(|s| s.feed.is_none()).filter(|_| wanted)?;
+            let slot = slots
+                .iter_mut()
+                .find(|s| s.feed.is_none())
+                .filter(|_| wanted)?;
             slot.assign(publisher);
             Some(slot.mid)
         };
@@ -71,7 +74,11 @@ impl Sfu {
             };
             state.views.remove(&peer);
             let mut freed = false;
-            for slot in state.audio_slots.iter_mut().chain(state.video_slots.iter_mut()) {
+            for slot in state
+                .audio_slots
+                .iter_mut()
+                .chain(state.video_slots.iter_mut())
+            {
                 if slot.feed.as_ref().is_some_and(|f| f.publisher == peer) {
                     slot.feed = None;
                     slot.rewriter.end_segment();

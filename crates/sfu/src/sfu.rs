@@ -83,7 +83,10 @@ impl Sfu {
     /// Removes a peer and everything the SFU holds for it; the others
     /// get [`SfuEvent::Unsubscribed`] for it.
     pub fn remove_peer(&mut self, peer: PeerId) -> Result<(), SfuError> {
-        let mut state = self.peers.remove(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        let mut state = self
+            .peers
+            .remove(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
         state.rtc.disconnect();
         self.by_ufrag.remove(&state.ufrag);
         for addr in &state.addrs {
@@ -211,11 +214,11 @@ impl Sfu {
     }
 
     pub(crate) fn mark_dirty(&mut self, peer: PeerId) {
-        if let Some(state) = self.peers.get_mut(&peer) {
-            if !state.dirty {
-                state.dirty = true;
-                self.dirty.push(peer);
-            }
+        if let Some(state) = self.peers.get_mut(&peer)
+            && !state.dirty
+        {
+            state.dirty = true;
+            self.dirty.push(peer);
         }
     }
 
@@ -265,7 +268,11 @@ impl Sfu {
         self.events = events;
         // Media lines arrive as events once str0m has applied the offer
         // (after connecting): pair the peer with its room then.
-        if self.peers.get(&peer).is_some_and(|p| !p.joined && p.has_media()) {
+        if self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| !p.joined && p.has_media())
+        {
             self.join_room(peer);
         }
         if fatal || self.peers.get(&peer).is_some_and(|p| !p.rtc.is_alive()) {
@@ -331,7 +338,9 @@ impl Sfu {
         let stale: Vec<PeerId> = self
             .peers
             .iter()
-            .filter(|(_, p)| !p.connected && now.saturating_duration_since(p.added_at) > CONNECT_TIMEOUT)
+            .filter(|(_, p)| {
+                !p.connected && now.saturating_duration_since(p.added_at) > CONNECT_TIMEOUT
+            })
             .map(|(id, _)| *id)
             .collect();
         for peer in stale {

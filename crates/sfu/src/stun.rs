@@ -60,7 +60,9 @@ mod tests {
 
     #[test]
     fn rtp_and_truncated_messages_are_not_stun() {
-        let rtp = [0x80, 0x60, 0, 1, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let rtp = [
+            0x80, 0x60, 0, 1, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         assert_eq!(local_ufrag(&rtp), None);
         let mut msg = binding_request(&[(ATTR_USERNAME, b"abcd:efgh")]);
         msg.truncate(26);

@@ -27,7 +27,7 @@ fn slots_of(world: &World, subscriber: u64, publisher: u64) -> (Mid, Mid) {
         .unwrap_or_else(|| panic!("not subscribed: {:?}", world.events))
 }
 
-fn received<'a>(world: &'a World, subscriber: u64, mid: Mid) -> &'a [Received] {
+fn received(world: &World, subscriber: u64, mid: Mid) -> &[Received] {
     world
         .client(subscriber)
         .received
@@ -48,18 +48,43 @@ fn audio_and_video_reach_every_other_participant_in_order() {
         for publisher in (1..=3).filter(|p| *p != subscriber) {
             let (audio, video) = slots_of(&world, subscriber, publisher);
             let audio = received(&world, subscriber, audio);
-            assert!(audio.len() > 100, "{subscriber}<-{publisher}: {} audio packets", audio.len());
-            let gaps: Vec<(u64, u64)> = audio.windows(2).filter(|w| w[1].seq != w[0].seq + 1).map(|w| (w[0].seq, w[1].seq)).collect();
-            assert!(gaps.is_empty(), "audio in order, no gaps: {gaps:?} of {}", audio.len());
+            assert!(
+                audio.len() > 100,
+                "{subscriber}<-{publisher}: {} audio packets",
+                audio.len()
+            );
+            let gaps: Vec<(u64, u64)> = audio
+                .windows(2)
+                .filter(|w| w[1].seq != w[0].seq + 1)
+                .map(|w| (w[0].seq, w[1].seq))
+                .collect();
+            assert!(
+                gaps.is_empty(),
+                "audio in order, no gaps: {gaps:?} of {}",
+                audio.len()
+            );
 
             let video = received(&world, subscriber, video);
-            assert!(video.len() > 60, "{subscriber}<-{publisher}: {} video packets", video.len());
+            assert!(
+                video.len() > 60,
+                "{subscriber}<-{publisher}: {} video packets",
+                video.len()
+            );
             assert!(video[0].keyframe, "a subscriber starts at a keyframe");
-            assert!(video.windows(2).all(|w| w[1].seq == w[0].seq + 1), "video in order, no gaps");
+            assert!(
+                video.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+                "video in order, no gaps"
+            );
             let tags: Vec<(u8, u32, u8)> = video.iter().filter_map(|r| r.tag).collect();
             assert_eq!(tags.len(), video.len(), "payloads arrive untouched");
-            assert!(tags.iter().all(|t| t.0 == 0), "a default tile gets the low layer");
-            assert!(tags.windows(2).all(|w| w[1].1 == w[0].1 + 1), "every frame, in order");
+            assert!(
+                tags.iter().all(|t| t.0 == 0),
+                "a default tile gets the low layer"
+            );
+            assert!(
+                tags.windows(2).all(|w| w[1].1 == w[0].1 + 1),
+                "every frame, in order"
+            );
         }
     }
 }
@@ -85,15 +110,30 @@ fn nack_and_rtx_recover_video_lost_on_both_legs() {
     let (first, last) = (seqs[0], seqs[seqs.len() - 1]);
     // The last half second may still be in repair.
     let settled = last - 30;
-    let missing = (first..settled).filter(|s| seqs.binary_search(s).is_err()).count();
-    assert!(world.up.dropped > 20 && world.down.dropped > 20, "the links did drop packets");
-    assert!(settled - first > 100, "enough video to judge: {}", settled - first);
-    assert_eq!(missing, 0, "every packet up to {settled} repaired, from {first}");
+    let missing = (first..settled)
+        .filter(|s| seqs.binary_search(s).is_err())
+        .count();
+    assert!(
+        world.up.dropped > 20 && world.down.dropped > 20,
+        "the links did drop packets"
+    );
+    assert!(
+        settled - first > 100,
+        "enough video to judge: {}",
+        settled - first
+    );
+    assert_eq!(
+        missing, 0,
+        "every packet up to {settled} repaired, from {first}"
+    );
     let frames: Vec<u32> = {
         let mut by_seq: Vec<&Received> = video.iter().collect();
         by_seq.sort_by_key(|r| r.seq);
         by_seq.dedup_by_key(|r| r.seq);
         by_seq.iter().filter_map(|r| r.tag.map(|t| t.1)).collect()
     };
-    assert!(frames.windows(2).all(|w| w[1] >= w[0]), "in sequence order, frames never go back");
+    assert!(
+        frames.windows(2).all(|w| w[1] >= w[0]),
+        "in sequence order, frames never go back"
+    );
 }

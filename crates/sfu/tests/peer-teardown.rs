@@ -24,7 +24,11 @@ fn two_hundred_join_leave_cycles_leave_no_state() {
         world.join(id, room, true, 2);
         world.connect_all();
         world.run(Duration::from_millis(100));
-        let index = world.clients.iter().position(|c| c.id == id).expect("joined");
+        let index = world
+            .clients
+            .iter()
+            .position(|c| c.id == id)
+            .expect("joined");
         world.leave(index);
         world.run(Duration::from_millis(20));
         assert_eq!(world.sfu.stats(), baseline, "after cycle {cycle}");
@@ -34,7 +38,10 @@ fn two_hundred_join_leave_cycles_leave_no_state() {
         .iter()
         .filter(|(_, e)| matches!(e, SfuEvent::Unsubscribed { subscriber: 1, .. }))
         .count();
-    assert_eq!(freed, 100, "the stayer's slots were freed for every leaver of its room");
+    assert_eq!(
+        freed, 100,
+        "the stayer's slots were freed for every leaver of its room"
+    );
 
     world.leave(0);
     assert_eq!(world.sfu.stats(), SfuStats::default());
@@ -49,7 +56,11 @@ fn a_peer_that_stops_answering_is_closed_and_its_slots_freed() {
     world.run(Duration::from_secs(1));
 
     // Peer 2's machine vanishes: no leave, no more packets.
-    let index = world.clients.iter().position(|c| c.id == 2).expect("joined");
+    let index = world
+        .clients
+        .iter()
+        .position(|c| c.id == 2)
+        .expect("joined");
     world.clients.remove(index);
     world.run(Duration::from_secs(60));
 
@@ -77,11 +88,11 @@ fn a_peer_that_never_connects_is_dropped() {
     world.run(Duration::from_secs(40));
     assert!(
         world.events.iter().any(|(_, e)| matches!(
-        e,
-        SfuEvent::PeerClosed {
-            peer: 1,
-            reason: CloseReason::ConnectTimeout
-        }
+            e,
+            SfuEvent::PeerClosed {
+                peer: 1,
+                reason: CloseReason::ConnectTimeout
+            }
         )),
         "{:?}",
         world.events

@@ -43,7 +43,11 @@ fn the_layer_switches_at_a_keyframe_after_the_tile_grows() {
     world.join(2, 7, false, 1);
     world.connect_all();
     world.run(Duration::from_secs(1));
-    let before = world.client(1).keyframe_requests.get(&Rid::from("h")).copied();
+    let before = world
+        .client(1)
+        .keyframe_requests
+        .get(&Rid::from("h"))
+        .copied();
     assert_eq!(before, None, "nobody asked for the high layer yet");
 
     let big = View::Tile {
@@ -54,20 +58,41 @@ fn the_layer_switches_at_a_keyframe_after_the_tile_grows() {
     world.drive_sfu();
     world.run(Duration::from_secs(1));
 
-    assert!(world.client(1).keyframe_requests[&Rid::from("h")] >= 1, "PLI on layer switch");
+    assert!(
+        world.client(1).keyframe_requests[&Rid::from("h")] >= 1,
+        "PLI on layer switch"
+    );
     let mid = video_slot(&world, 2);
     let video = &world.client(2).received[&mid];
     let switch = video
         .iter()
         .position(|r| r.tag.is_some_and(|t| t.0 == 2))
         .expect("the high layer arrived");
-    assert!(switch > 0 && video[switch].keyframe, "switched at a keyframe");
-    assert!(video[switch..].iter().all(|r| r.tag.is_some_and(|t| t.0 == 2)), "and stayed");
-    assert!(video.windows(2).all(|w| w[1].seq == w[0].seq + 1), "one continuous sequence");
+    assert!(
+        switch > 0 && video[switch].keyframe,
+        "switched at a keyframe"
+    );
+    assert!(
+        video[switch..]
+            .iter()
+            .all(|r| r.tag.is_some_and(|t| t.0 == 2)),
+        "and stayed"
+    );
+    assert!(
+        video.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "one continuous sequence"
+    );
     let (old, new) = (&video[switch - 1], &video[switch]);
-    assert_eq!(new.picture_id, old.picture_id.map(|p| (p + 1) & 0x7fff), "picture IDs too");
+    assert_eq!(
+        new.picture_id,
+        old.picture_id.map(|p| (p + 1) & 0x7fff),
+        "picture IDs too"
+    );
     let step = new.ts.wrapping_sub(old.ts);
-    assert!((1..=9_000).contains(&step), "timestamps move on by about a frame: {step}");
+    assert!(
+        (1..=9_000).contains(&step),
+        "timestamps move on by about a frame: {step}"
+    );
 }
 
 #[test]
@@ -75,7 +100,11 @@ fn layers_nobody_receives_are_reported_for_pausing() {
     let mut world = World::lossless();
     world.join(1, 7, true, 1);
     world.connect_all();
-    assert_eq!(wanted_after(&world, 0, 1), vec![Vec::<String>::new()], "alone: nothing wanted");
+    assert_eq!(
+        wanted_after(&world, 0, 1),
+        vec![Vec::<String>::new()],
+        "alone: nothing wanted"
+    );
 
     let mark = world.events.len();
     world.join(2, 7, false, 1);
@@ -91,7 +120,11 @@ fn layers_nobody_receives_are_reported_for_pausing() {
     let mid = video_slot(&world, 2);
     let count = world.client(2).received[&mid].len();
     world.run(Duration::from_millis(500));
-    assert_eq!(world.client(2).received[&mid].len(), count, "a hidden tile gets no video");
+    assert_eq!(
+        world.client(2).received[&mid].len(),
+        count,
+        "a hidden tile gets no video"
+    );
 
     let mark = world.events.len();
     let medium = View::Tile {
@@ -102,5 +135,8 @@ fn layers_nobody_receives_are_reported_for_pausing() {
     world.drive_sfu();
     world.run(Duration::from_millis(500));
     assert_eq!(wanted_after(&world, mark, 1), vec![vec!["m".to_string()]]);
-    assert!(world.client(2).received[&mid].len() > count, "video resumes on the medium layer");
+    assert!(
+        world.client(2).received[&mid].len() > count,
+        "video resumes on the medium layer"
+    );
 }

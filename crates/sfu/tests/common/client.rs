@@ -109,7 +109,10 @@ impl Client {
 
     pub fn accept(&mut self, pending: SdpPendingOffer, answer: &str) {
         let answer = SdpAnswer::from_sdp_string(answer).expect("answer parses");
-        self.rtc.sdp_api().accept_answer(pending, answer).expect("answer accepted");
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("answer accepted");
     }
 
     fn pt(&self, codec: Codec) -> Pt {
@@ -126,9 +129,11 @@ impl Client {
             return;
         };
         let pt = self.pt(Codec::Opus);
-        let mut ext = ExtensionValues::default();
-        ext.audio_level = Some(self.audio_level);
-        ext.voice_activity = Some(self.audio_level > -50);
+        let ext = ExtensionValues {
+            audio_level: Some(self.audio_level),
+            voice_activity: Some(self.audio_level > -50),
+            ..Default::default()
+        };
         let seq = self.seq[3];
         self.seq[3] += 1;
         let mut payload = vec![0xfc; 60];

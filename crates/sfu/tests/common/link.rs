@@ -70,7 +70,13 @@ impl Link {
         }
     }
 
-    pub fn send(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, bytes: Vec<u8>) {
+    pub fn send(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: Vec<u8>,
+    ) {
         self.sent += 1;
         if self.rng.unit() < self.impairment.loss {
             self.dropped += 1;

@@ -14,7 +14,8 @@ use str0m::{Input, Output};
 use client::Client;
 use link::{Impairment, Link};
 
-pub const SFU_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 8443);
+pub const SFU_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 8443);
 const AUDIO_EVERY: Duration = Duration::from_millis(20);
 const VIDEO_EVERY: Duration = Duration::from_millis(33);
 
@@ -72,7 +73,10 @@ impl World {
     pub fn join(&mut self, id: u64, room: u64, publish: bool, slots: usize) -> usize {
         let addr = SocketAddr::new(Ipv4Addr::new(10, 1, (id >> 8) as u8, id as u8).into(), 5000);
         let (mut client, offer, pending) = Client::offer(self.now, id, addr, publish, slots);
-        let answer = self.sfu.add_peer(self.now, id, room, &offer).expect("offer accepted");
+        let answer = self
+            .sfu
+            .add_peer(self.now, id, room, &offer)
+            .expect("offer accepted");
         client.accept(pending, &answer);
         self.clients.push(client);
         self.drive_sfu();
@@ -81,7 +85,9 @@ impl World {
 
     pub fn leave(&mut self, index: usize) {
         let client = self.clients.remove(index);
-        self.sfu.remove_peer(client.id).expect("peer was in the SFU");
+        self.sfu
+            .remove_peer(client.id)
+            .expect("peer was in the SFU");
         self.drive_sfu();
     }
 
@@ -90,7 +96,10 @@ impl World {
     }
 
     pub fn client_mut(&mut self, id: u64) -> &mut Client {
-        self.clients.iter_mut().find(|c| c.id == id).expect("client")
+        self.clients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("client")
     }
 
     /// Runs the world for `duration` of virtual time.
@@ -184,7 +193,9 @@ impl World {
             if c.timeout > now {
                 continue;
             }
-            c.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
+            c.rtc
+                .handle_input(Input::Timeout(now))
+                .expect("client timeout");
             drain_client(c, now, &mut self.up);
         }
     }
