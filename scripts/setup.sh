@@ -13,12 +13,13 @@ NODE_MIN_MINOR=19
 
 # What building the desktop app needs (Tauri 2 on WebKitGTK 4.1).
 APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev)
-# What the headless server alone needs (SQLite is compiled in).
-SERVER_PACKAGES=(build-essential pkg-config)
+# What the headless server alone needs (SQLite is compiled in; cmake builds
+# aws-lc, the SFU's WebRTC crypto).
+SERVER_PACKAGES=(build-essential pkg-config cmake)
 # What the test suite adds: a private X server and WebKit's WebDriver for the
 # window test, and Chromium for the browser tests (Debian's package; on
 # Ubuntu it is a snap stub, so point CHROMIUM at a Chromium or Chrome binary).
-TEST_PACKAGES=("${APP_PACKAGES[@]}" xvfb webkit2gtk-driver chromium)
+TEST_PACKAGES=("${APP_PACKAGES[@]}" cmake xvfb webkit2gtk-driver chromium)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

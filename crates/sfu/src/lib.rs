@@ -17,7 +17,9 @@
 //!    datagram arrived (it drives retransmissions, keep-alives, keyframe
 //!    retries, layer choice and the active speaker).
 //!
-//! Time must not go backwards between calls.
+//! Time must not go backwards between calls. Feeding several datagrams
+//! before polling is allowed (each is taken from its peer's `Rtc` at
+//! once), but the transmits wait in the SFU until `poll`.
 //!
 //! # Subscriptions: pre-allocated slots, no renegotiation
 //!
