@@ -229,7 +229,10 @@ impl Sfu {
         };
         state.dirty = false;
         state.driven_at = Some(now);
-        if state.rtc.handle_input(Input::Timeout(now)).is_err() {
+        // A peer woken only because packets were written to it needs
+        // polling, not a timeout: str0m sends what it may at its last time
+        // and asks for the timeout when pacing wants later.
+        if state.timeout <= now && state.rtc.handle_input(Input::Timeout(now)).is_err() {
             self.close(peer, CloseReason::Closed);
             return;
         }
