@@ -16,8 +16,9 @@ NODE_MIN_MINOR=19
 # the kernel headers that build-essential brings).
 APP_PACKAGES=(build-essential pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev
   libasound2-dev libclang-dev)
-# What the headless server alone needs (SQLite is compiled in).
-SERVER_PACKAGES=(build-essential pkg-config)
+# What the headless server alone needs (SQLite is compiled in; cmake builds
+# aws-lc, the SFU's WebRTC crypto).
+SERVER_PACKAGES=(build-essential pkg-config cmake)
 # What the test suite adds: a private X server and WebKit's WebDriver for the
 # window test, and Chromium for the browser tests (Debian's package; on
 # Ubuntu it is a snap stub, so point CHROMIUM at a Chromium or Chrome binary).

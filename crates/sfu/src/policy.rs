@@ -1,0 +1,174 @@
+//! What the SFU revisits every tick: bitrates, each subscriber's layers,
+//! keyframe retries, which layers anyone wants, and active speakers.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use str0m::media::Rid;
+
+use crate::layers::{self, LayerInfo, View};
+use crate::sfu::Sfu;
+use crate::{PeerId, SfuEvent, SfuOutput};
+
+/// How a subscriber shows a publisher it said nothing about: a thumbnail.
+const DEFAULT_VIEW: View = View::Tile {
+    width: 320,
+    height: 180,
+};
+/// A keyframe asked for and not seen by then is asked for again (the
+/// PLI or the keyframe's first packet may have been lost).
+const KEYFRAME_RETRY: Duration = Duration::from_millis(500);
+
+impl Sfu {
+    pub(crate) fn tick(&mut self, now: Instant, elapsed: Option<Duration>) {
+        self.expire_unconnected(now);
+        if let Some(elapsed) = elapsed.filter(|e| !e.is_zero()) {
+            self.measure_layers(elapsed);
+        }
+        let subscribers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for subscriber in subscribers {
+            self.plan(subscriber, now);
+        }
+        self.report_wanted();
+        let mut changes = Vec::new();
+        for (room, state) in &mut self.rooms {
+            if let Some(peer) = state.speaker.decide(now) {
+                changes.push(SfuEvent::ActiveSpeaker { room: *room, peer });
+            }
+        }
+        self.out.extend(changes.into_iter().map(SfuOutput::Event));
+    }
+
+    /// Turns bytes counted since the last tick into smoothed bitrates.
+    fn measure_layers(&mut self, elapsed: Duration) {
+        for peer in self.peers.values_mut() {
+            for layer in &mut peer.publication.layers {
+                let rate = (layer.bytes_since_tick * 8) as f64 / elapsed.as_secs_f64();
+                layer.bytes_since_tick = 0;
+                // About a second of memory at 100 ms ticks.
+                let old = layer.info.bitrate as f64;
+                layer.info.bitrate = (old * 0.9 + rate * 0.1) as u64;
+            }
+        }
+    }
+
+    /// Chooses the layer of every publisher one subscriber receives, and
+    /// asks for the keyframes that starting or switching needs.
+    fn plan(&mut self, subscriber: PeerId, now: Instant) {
+        let Some(sink) = self.peers.get(&subscriber) else {
+            return;
+        };
+        let feeds: Vec<(usize, PeerId, View)> = sink
+            .video_slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| {
+                let publisher = slot.feed.as_ref()?.publisher;
+                let view = sink.views.get(&publisher).copied().unwrap_or(DEFAULT_VIEW);
+                Some((i, publisher, view))
+            })
+            .collect();
+        let ladders: Vec<Vec<LayerInfo>> = feeds
+            .iter()
+            .map(|(_, publisher, _)| self.ladder(*publisher))
+            .collect();
+        let mut choices: Vec<Option<usize>> = feeds
+            .iter()
+            .zip(&ladders)
+            .map(|((_, _, view), ladder)| layers::for_view(ladder, *view))
+            .collect();
+        if let Some(budget) = sink.bandwidth {
+            let refs: Vec<&[LayerInfo]> = ladders.iter().map(Vec::as_slice).collect();
+            layers::fit_budget(&refs, &mut choices, budget);
+        }
+        let targets = choices
+            .iter()
+            .zip(&ladders)
+            .map(|(choice, ladder)| choice.map(|pos| ladder[layers::ordered(ladder)[pos]].rid));
+        let asks = self.apply_targets(subscriber, &feeds, targets, now);
+        for (publisher, rid) in asks {
+            self.request_keyframe(publisher, rid, now);
+        }
+    }
+
+    fn ladder(&self, publisher: PeerId) -> Vec<LayerInfo> {
+        self.peers.get(&publisher).map_or_else(Vec::new, |p| {
+            p.publication
+                .layers
+                .iter()
+                .map(|l| l.info.clone())
+                .collect()
+        })
+    }
+
+    /// Sets each feed's target layer; returns the keyframes to ask for.
+    fn apply_targets(
+        &mut self,
+        subscriber: PeerId,
+        feeds: &[(usize, PeerId, View)],
+        targets: impl Iterator<Item = Option<Rid>>,
+        now: Instant,
+    ) -> Vec<(PeerId, Rid)> {
+        let mut asks = Vec::new();
+        let Some(sink) = self.peers.get_mut(&subscriber) else {
+            return asks;
+        };
+        let connected = sink.connected;
+        for (&(index, publisher, _), target) in feeds.iter().zip(targets) {
+            let slot = &mut sink.video_slots[index];
+            let Some(feed) = slot.feed.as_mut() else {
+                continue;
+            };
+            if feed.target != target {
+                feed.target = target;
+                feed.keyframe_asked = None;
+            }
+            feed.paused = target.is_none();
+            if feed.paused && feed.current.take().is_some() {
+                slot.rewriter.end_segment();
+            }
+            let due = feed
+                .keyframe_asked
+                .is_none_or(|at| now.saturating_duration_since(at) >= KEYFRAME_RETRY);
+            if connected && due && slot.awaiting_keyframe() {
+                if let Some(feed) = slot.feed.as_mut() {
+                    feed.keyframe_asked = Some(now);
+                }
+                asks.extend(target.map(|rid| (publisher, rid)));
+            }
+        }
+        asks
+    }
+
+    /// Tells each publisher which of its layers someone receives or is
+    /// about to, when that set changes.
+    fn report_wanted(&mut self) {
+        let mut wanted: HashMap<PeerId, Vec<Rid>> = HashMap::new();
+        for sink in self.peers.values() {
+            for feed in sink.video_slots.iter().filter_map(|s| s.feed.as_ref()) {
+                let rids = wanted.entry(feed.publisher).or_default();
+                rids.extend(feed.current.iter().chain(feed.target.iter()));
+            }
+        }
+        for (id, source) in &mut self.peers {
+            if !source.joined || source.publication.video.is_none() {
+                continue;
+            }
+            let mine = wanted.get(id);
+            let rids: Vec<Rid> = source
+                .publication
+                .layers
+                .iter()
+                .map(|l| l.info.rid)
+                .filter(|rid| mine.is_some_and(|m| m.contains(rid)))
+                .collect();
+            if source.publication.wanted.as_ref() != Some(&rids) {
+                source.publication.wanted = Some(rids.clone());
+                self.out.push_back(SfuOutput::Event(SfuEvent::LayersWanted {
+                    publisher: *id,
+                    rids,
+                }));
+            }
+        }
+    }
+}

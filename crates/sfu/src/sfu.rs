@@ -1,0 +1,375 @@
+//! The [`Sfu`] type: peers, rooms, the one-port demultiplexer and the
+//! poll loop. What happens to media is in `forward.rs` and `policy.rs`.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::net::{Protocol, Receive};
+use str0m::{Event, IceConnectionState, Input, Output};
+
+use crate::layers::View;
+use crate::peer::Peer;
+use crate::speaker::SpeakerDetector;
+use crate::{CloseReason, PeerId, RoomId, SfuConfig, SfuError, SfuEvent, SfuOutput, stun};
+
+/// How often layer choice, keyframe retries and the active speaker are
+/// revisited: often enough to follow a bandwidth estimate, rarely enough
+/// to cost nothing.
+pub(crate) const TICK: Duration = Duration::from_millis(100);
+/// A peer that has not completed ICE and DTLS by then is dropped.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The forwarding core. See the crate documentation for the driving
+/// contract and the subscription design.
+#[derive(Debug)]
+pub struct Sfu {
+    pub(crate) config: SfuConfig,
+    pub(crate) peers: HashMap<PeerId, Peer>,
+    pub(crate) rooms: HashMap<RoomId, Room>,
+    by_ufrag: HashMap<String, PeerId>,
+    by_addr: HashMap<SocketAddr, PeerId>,
+    /// Peers to poll: they had input, were written to, or their timeout passed.
+    pub(crate) dirty: Vec<PeerId>,
+    pub(crate) out: VecDeque<SfuOutput>,
+    next_tick: Option<Instant>,
+    last_tick: Option<Instant>,
+    /// Reused buffer for a peer's events while the peer is borrowed.
+    events: Vec<Event>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Room {
+    /// In joining order, which is the order slots are paired in.
+    pub(crate) members: Vec<PeerId>,
+    pub(crate) speaker: SpeakerDetector,
+}
+
+impl Sfu {
+    pub fn new(config: SfuConfig) -> Self {
+        Self {
+            config,
+            peers: HashMap::new(),
+            rooms: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            by_addr: HashMap::new(),
+            dirty: Vec::new(),
+            out: VecDeque::new(),
+            next_tick: None,
+            last_tick: None,
+            events: Vec::new(),
+        }
+    }
+
+    /// Adds a peer from its offer and returns the SDP answer. The peer
+    /// joins `room` (and is paired with its members) on the next poll.
+    pub fn add_peer(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        room: RoomId,
+        offer_sdp: &str,
+    ) -> Result<String, SfuError> {
+        if self.peers.contains_key(&peer) {
+            return Err(SfuError::DuplicatePeer(peer));
+        }
+        let (state, answer) = Peer::answer(now, room, &self.config, offer_sdp)?;
+        self.by_ufrag.insert(state.ufrag.clone(), peer);
+        self.peers.insert(peer, state);
+        self.mark_dirty(peer);
+        Ok(answer)
+    }
+
+    /// Removes a peer and everything the SFU holds for it; the others
+    /// get [`SfuEvent::Unsubscribed`] for it.
+    pub fn remove_peer(&mut self, peer: PeerId) -> Result<(), SfuError> {
+        let mut state = self
+            .peers
+            .remove(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
+        state.rtc.disconnect();
+        self.by_ufrag.remove(&state.ufrag);
+        for addr in &state.addrs {
+            if self.by_addr.get(addr) == Some(&peer) {
+                self.by_addr.remove(addr);
+            }
+        }
+        self.dirty.retain(|p| *p != peer);
+        self.leave_room(peer, state.room);
+        Ok(())
+    }
+
+    /// Says how `subscriber` shows `publisher`; layer choice follows on
+    /// the next poll.
+    pub fn set_view(
+        &mut self,
+        subscriber: PeerId,
+        publisher: PeerId,
+        view: View,
+    ) -> Result<(), SfuError> {
+        let state = self
+            .peers
+            .get_mut(&subscriber)
+            .ok_or(SfuError::UnknownPeer(subscriber))?;
+        state.views.insert(publisher, view);
+        // Re-plan now, not at the next tick: a tile just grew.
+        self.replan_now();
+        Ok(())
+    }
+
+    /// Feeds one datagram from the UDP socket. Returns whether it belonged
+    /// to a peer; others (scans, late packets of a removed peer) are dropped.
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: &[u8],
+    ) -> bool {
+        let Some(peer) = self.route(source, bytes) else {
+            return false;
+        };
+        let Ok(contents) = bytes.try_into() else {
+            return false;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents,
+            },
+        );
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return false;
+        };
+        if !state.rtc.accepts(&input) {
+            return false;
+        }
+        if let Err(err) = state.rtc.handle_input(input) {
+            tracing::debug!(peer, %err, "input refused");
+        }
+        if !state.addrs.contains(&source) {
+            state.addrs.push(source);
+            self.by_addr.insert(source, peer);
+        }
+        // Drained now, not at the next poll: in RTP mode str0m holds only
+        // one received packet until it is polled, so a driver that feeds a
+        // burst of datagrams before polling would lose all but the last.
+        self.drain(peer, now);
+        true
+    }
+
+    /// The peer a datagram is for: by remote address once known, by the
+    /// STUN username before (and when the client's address changes).
+    fn route(&self, source: SocketAddr, bytes: &[u8]) -> Option<PeerId> {
+        if let Some(ufrag) = stun::local_ufrag(bytes) {
+            return self.by_ufrag.get(ufrag).copied();
+        }
+        self.by_addr.get(&source).copied()
+    }
+
+    /// Returns the next thing to do; see the driving contract.
+    pub fn poll(&mut self, now: Instant) -> SfuOutput {
+        loop {
+            if let Some(output) = self.out.pop_front() {
+                return output;
+            }
+            if let Some(peer) = self.dirty.pop() {
+                self.drive(peer, now);
+                continue;
+            }
+            if self.next_tick.is_none_or(|t| t <= now) {
+                self.next_tick = Some(now + TICK);
+                let elapsed = self.last_tick.map(|t| now.saturating_duration_since(t));
+                self.last_tick = Some(now);
+                self.tick(now, elapsed);
+                continue;
+            }
+            if !self.collect_due(now) {
+                break;
+            }
+        }
+        let next = self.peers.values().map(|p| p.timeout).min();
+        let tick = self.next_tick.unwrap_or(now);
+        SfuOutput::Timeout(next.map_or(tick, |t| t.min(tick)).max(now))
+    }
+
+    /// Queues every peer whose `Rtc` timeout has passed; false if none.
+    fn collect_due(&mut self, now: Instant) -> bool {
+        let due: Vec<PeerId> = self
+            .peers
+            .iter()
+            // A peer driven at `now` that still wants `now` waits for
+            // time to pass (str0m's pacer does that); re-driving it at the
+            // same instant would spin.
+            .filter(|(_, p)| p.timeout <= now && !p.dirty && p.driven_at < Some(now))
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in &due {
+            self.mark_dirty(*peer);
+        }
+        !due.is_empty()
+    }
+
+    pub(crate) fn mark_dirty(&mut self, peer: PeerId) {
+        if let Some(state) = self.peers.get_mut(&peer)
+            && !state.dirty
+        {
+            state.dirty = true;
+            self.dirty.push(peer);
+        }
+    }
+
+    /// Runs one peer's `Rtc` up to `now` and drains it.
+    fn drive(&mut self, peer: PeerId, now: Instant) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        state.dirty = false;
+        state.driven_at = Some(now);
+        // A peer woken only because packets were written to it needs
+        // polling, not a timeout: str0m sends what it may at its last time
+        // and asks for the timeout when pacing wants later.
+        if state.timeout <= now && state.rtc.handle_input(Input::Timeout(now)).is_err() {
+            self.close(peer, CloseReason::Closed);
+            return;
+        }
+        self.drain(peer, now);
+    }
+
+    /// Takes everything a peer's `Rtc` has to say: transmits to the
+    /// queue, events handled (which may write to other peers).
+    fn drain(&mut self, peer: PeerId, now: Instant) {
+        let mut events = std::mem::take(&mut self.events);
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let mut fatal = false;
+        while !fatal {
+            match state.rtc.poll_output() {
+                Ok(Output::Timeout(at)) => {
+                    state.timeout = at;
+                    break;
+                }
+                Ok(Output::Transmit(t)) => self.out.push_back(SfuOutput::Transmit {
+                    source: t.source,
+                    destination: t.destination,
+                    bytes: t.contents.into(),
+                }),
+                Ok(Output::Event(event)) => events.push(event),
+                Err(err) => {
+                    tracing::debug!(peer, %err, "rtc failed");
+                    fatal = true;
+                }
+            }
+        }
+        for event in events.drain(..) {
+            self.on_event(peer, event, now);
+        }
+        self.events = events;
+        // Media lines arrive as events once str0m has applied the offer
+        // (after connecting): pair the peer with its room then.
+        if self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| !p.joined && p.has_media())
+        {
+            self.join_room(peer);
+        }
+        if fatal || self.peers.get(&peer).is_some_and(|p| !p.rtc.is_alive()) {
+            self.close(peer, CloseReason::Closed);
+        }
+    }
+
+    fn on_event(&mut self, peer: PeerId, event: Event, now: Instant) {
+        match event {
+            Event::MediaAdded(media) => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    state.add_media(&media);
+                }
+            }
+            Event::Connected => self.on_connected(peer),
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                let connected = self.peers.get(&peer).is_some_and(|p| p.connected);
+                let reason = if connected {
+                    CloseReason::IceDisconnected
+                } else {
+                    CloseReason::ConnectTimeout
+                };
+                self.close(peer, reason);
+            }
+            Event::RtpPacket(packet) => self.on_rtp(peer, packet, now),
+            Event::KeyframeRequest(request) => self.on_keyframe_request(peer, request, now),
+            Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {
+                if let Some(state) = self.peers.get_mut(&peer) {
+                    state.bandwidth = Some(estimate.as_u64());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_connected(&mut self, peer: PeerId) {
+        let Some(state) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        state.connected = true;
+        self.out
+            .push_back(SfuOutput::Event(SfuEvent::Connected { peer }));
+        // PLI on subscribe: what was paired before the connection came up
+        // needs keyframes now, which the next tick asks for.
+        self.replan_now();
+    }
+
+    /// Runs layer choice and keyframe requests on the next poll.
+    pub(crate) fn replan_now(&mut self) {
+        self.next_tick = None;
+    }
+
+    /// Drops a peer the SFU gave up on, and tells the server.
+    pub(crate) fn close(&mut self, peer: PeerId, reason: CloseReason) {
+        if self.remove_peer(peer).is_ok() {
+            self.out
+                .push_back(SfuOutput::Event(SfuEvent::PeerClosed { peer, reason }));
+        }
+    }
+
+    /// Drops peers that never connected.
+    pub(crate) fn expire_unconnected(&mut self, now: Instant) {
+        let stale: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| {
+                !p.connected && now.saturating_duration_since(p.added_at) > CONNECT_TIMEOUT
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for peer in stale {
+            self.close(peer, CloseReason::ConnectTimeout);
+        }
+    }
+
+    /// How many peers, rooms and routing entries the SFU holds: for tests
+    /// and metrics (everything is zero when everyone has left).
+    pub fn stats(&self) -> SfuStats {
+        SfuStats {
+            peers: self.peers.len(),
+            rooms: self.rooms.len(),
+            routes: self.by_ufrag.len() + self.by_addr.len(),
+            queued: self.dirty.len() + self.out.len(),
+        }
+    }
+}
+
+/// Sizes of the SFU's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SfuStats {
+    pub peers: usize,
+    pub rooms: usize,
+    /// Entries in the demultiplexing maps (ufrags and remote addresses).
+    pub routes: usize,
+    /// Peers waiting to be polled plus outputs not yet taken.
+    pub queued: usize,
+}

@@ -1,0 +1,254 @@
+//! A virtual-time world: the SFU, str0m client peers, and a lossy network
+//! between them, driven like str0m's own tests drive two peers.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod client;
+pub mod link;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use confab_sfu::{Sfu, SfuConfig, SfuEvent, SfuOutput};
+use str0m::{Input, Output};
+
+use client::Client;
+use link::{Impairment, Link};
+
+pub const SFU_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 8443);
+const AUDIO_EVERY: Duration = Duration::from_millis(20);
+const VIDEO_EVERY: Duration = Duration::from_millis(33);
+
+pub struct World {
+    pub now: Instant,
+    pub sfu: Sfu,
+    sfu_timeout: Instant,
+    pub clients: Vec<Client>,
+    /// Client to SFU, and SFU to client.
+    pub up: Link,
+    pub down: Link,
+    pub events: Vec<(Instant, SfuEvent)>,
+    next_audio: Instant,
+    next_video: Instant,
+    /// Measuring (benchmarks): wall time inside the SFU and what it forwarded.
+    pub measure: Option<Measure>,
+}
+
+/// Wall-clock cost of the SFU, measured around its calls only.
+#[derive(Debug, Default)]
+pub struct Measure {
+    pub busy: Duration,
+    /// RTP packets the SFU sent (forwarded media and retransmissions).
+    pub forwarded: u64,
+    /// Per incoming RTP datagram: receive, then poll until timeout.
+    pub per_datagram: Vec<Duration>,
+}
+
+impl World {
+    pub fn new(seed: u64, up: Impairment, down: Impairment) -> Self {
+        let now = Instant::now();
+        let config = SfuConfig {
+            candidates: vec![SFU_ADDR],
+            initial_bitrate: 3_000_000,
+        };
+        Self {
+            now,
+            sfu: Sfu::new(config),
+            sfu_timeout: now,
+            clients: Vec::new(),
+            up: Link::new(up, seed),
+            down: Link::new(down, seed.wrapping_add(1)),
+            events: Vec::new(),
+            next_audio: now,
+            next_video: now,
+            measure: None,
+        }
+    }
+
+    pub fn lossless() -> Self {
+        Self::new(1, Impairment::default(), Impairment::default())
+    }
+
+    /// Adds a client to `room`; returns its index in `clients`.
+    pub fn join(&mut self, id: u64, room: u64, publish: bool, slots: usize) -> usize {
+        let addr = SocketAddr::new(Ipv4Addr::new(10, 1, (id >> 8) as u8, id as u8).into(), 5000);
+        let (mut client, offer, pending) = Client::offer(self.now, id, addr, publish, slots);
+        let answer = self
+            .sfu
+            .add_peer(self.now, id, room, &offer)
+            .expect("offer accepted");
+        client.accept(pending, &answer);
+        self.clients.push(client);
+        self.drive_sfu();
+        self.clients.len() - 1
+    }
+
+    pub fn leave(&mut self, index: usize) {
+        let client = self.clients.remove(index);
+        self.sfu
+            .remove_peer(client.id)
+            .expect("peer was in the SFU");
+        self.drive_sfu();
+    }
+
+    pub fn client(&self, id: u64) -> &Client {
+        self.clients.iter().find(|c| c.id == id).expect("client")
+    }
+
+    pub fn client_mut(&mut self, id: u64) -> &mut Client {
+        self.clients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("client")
+    }
+
+    /// Runs the world for `duration` of virtual time.
+    pub fn run(&mut self, duration: Duration) {
+        let end = self.now + duration;
+        while self.now < end {
+            let next = self.next_event().min(end);
+            self.now = next.max(self.now);
+            self.step();
+        }
+    }
+
+    /// Runs until every client is connected, or panics after 10 s.
+    pub fn connect_all(&mut self) {
+        let give_up = self.now + Duration::from_secs(10);
+        while !self.clients.iter().all(|c| c.connected) {
+            assert!(self.now < give_up, "clients did not connect");
+            self.run(Duration::from_millis(10));
+        }
+    }
+
+    fn next_event(&self) -> Instant {
+        let clients = self.clients.iter().map(|c| c.timeout).min();
+        [
+            Some(self.sfu_timeout),
+            clients,
+            self.up.next_at(),
+            self.down.next_at(),
+            Some(self.next_audio),
+            Some(self.next_video),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.now)
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        while let Some((source, destination, bytes)) = self.up.pop_due(now) {
+            let started = self.measure.is_some().then(std::time::Instant::now);
+            self.sfu.handle_receive(now, source, destination, &bytes);
+            if let Some(started) = started {
+                let receive = started.elapsed();
+                // Drain per datagram so its cost and latency are its own
+                // (`drive_sfu` counts its own busy time).
+                self.drive_sfu();
+                let took = started.elapsed();
+                let m = self.measure.as_mut().expect("measuring");
+                m.busy += receive;
+                if is_rtp(&bytes) {
+                    m.per_datagram.push(took);
+                }
+            }
+        }
+        while let Some((source, destination, bytes)) = self.down.pop_due(now) {
+            if let Some(c) = self.clients.iter_mut().find(|c| c.addr == destination) {
+                let input = Input::Receive(
+                    now,
+                    str0m::net::Receive {
+                        proto: str0m::net::Protocol::Udp,
+                        source,
+                        destination,
+                        contents: bytes.as_slice().try_into().expect("a datagram"),
+                    },
+                );
+                c.rtc.handle_input(input).expect("client input");
+                // str0m keeps one received RTP packet until polled.
+                drain_client(c, now, &mut self.up);
+            }
+        }
+        if now >= self.next_audio {
+            self.next_audio = now + AUDIO_EVERY;
+            self.clients.iter_mut().for_each(|c| c.send_audio(now));
+        }
+        if now >= self.next_video {
+            self.next_video = now + VIDEO_EVERY;
+            self.clients.iter_mut().for_each(|c| c.send_video(now));
+        }
+        for c in &mut self.clients {
+            c.timeout = now;
+        }
+        self.drive_clients();
+        self.drive_sfu();
+    }
+
+    /// Polls every client until its timeout, onto the uplink.
+    fn drive_clients(&mut self) {
+        let now = self.now;
+        for c in &mut self.clients {
+            if c.timeout > now {
+                continue;
+            }
+            c.rtc
+                .handle_input(Input::Timeout(now))
+                .expect("client timeout");
+            drain_client(c, now, &mut self.up);
+        }
+    }
+
+    /// Polls the SFU until its timeout, following the driving contract.
+    pub fn drive_sfu(&mut self) {
+        let now = self.now;
+        let started = self.measure.is_some().then(std::time::Instant::now);
+        loop {
+            match self.sfu.poll(now) {
+                SfuOutput::Timeout(at) => {
+                    self.sfu_timeout = at.max(now + Duration::from_micros(100));
+                    break;
+                }
+                SfuOutput::Transmit {
+                    source,
+                    destination,
+                    bytes,
+                } => {
+                    if let Some(m) = self.measure.as_mut().filter(|_| is_rtp(&bytes)) {
+                        m.forwarded += 1;
+                    }
+                    self.down.send(now, source, destination, bytes)
+                }
+                SfuOutput::Event(e) => self.events.push((now, e)),
+            }
+        }
+        if let (Some(started), Some(m)) = (started, self.measure.as_mut()) {
+            m.busy += started.elapsed();
+        }
+    }
+
+    /// Events since `from` (an index into `events`).
+    pub fn events_since(&self, from: usize) -> impl Iterator<Item = &SfuEvent> {
+        self.events[from..].iter().map(|(_, e)| e)
+    }
+}
+
+/// Polls a client until its timeout, onto the uplink.
+fn drain_client(c: &mut Client, now: Instant, up: &mut Link) {
+    loop {
+        match c.rtc.poll_output().expect("client output") {
+            Output::Timeout(at) => {
+                c.timeout = at.max(now + Duration::from_micros(100));
+                break;
+            }
+            Output::Transmit(t) => up.send(now, t.source, t.destination, t.contents.into()),
+            Output::Event(e) => c.on_event(e),
+        }
+    }
+}
+
+/// RTP rather than RTCP, STUN or DTLS (RFC 7983 demultiplexing, RFC 5761).
+fn is_rtp(bytes: &[u8]) -> bool {
+    bytes.len() > 12 && (128..192).contains(&bytes[0]) && !(64..96).contains(&(bytes[1] & 0x7f))
+}

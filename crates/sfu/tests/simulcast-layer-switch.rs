@@ -1,0 +1,142 @@
+//! Per subscriber, the layer follows the tile it shows a publisher in;
+//! switches happen at keyframes the SFU asks for, the stream stays
+//! continuous across them, and layers nobody receives are reported.
+
+mod common;
+
+use std::time::Duration;
+
+use common::World;
+use confab_sfu::{Rid, SfuEvent, View};
+
+fn video_slot(world: &World, subscriber: u64) -> confab_sfu::Mid {
+    world
+        .events
+        .iter()
+        .find_map(|(_, e)| match e {
+            SfuEvent::Subscribed {
+                subscriber: s,
+                video: Some(v),
+                ..
+            } if *s == subscriber => Some(*v),
+            _ => None,
+        })
+        .expect("subscribed")
+}
+
+fn wanted_after(world: &World, from: usize, publisher: u64) -> Vec<Vec<String>> {
+    world
+        .events_since(from)
+        .filter_map(|e| match e {
+            SfuEvent::LayersWanted { publisher: p, rids } if *p == publisher => {
+                Some(rids.iter().map(|r| r.to_string()).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_layer_switches_at_a_keyframe_after_the_tile_grows() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 1);
+    world.join(2, 7, false, 1);
+    world.connect_all();
+    world.run(Duration::from_secs(1));
+    let before = world
+        .client(1)
+        .keyframe_requests
+        .get(&Rid::from("h"))
+        .copied();
+    assert_eq!(before, None, "nobody asked for the high layer yet");
+
+    let big = View::Tile {
+        width: 1280,
+        height: 720,
+    };
+    world.sfu.set_view(2, 1, big).expect("known peers");
+    world.drive_sfu();
+    world.run(Duration::from_secs(1));
+
+    assert!(
+        world.client(1).keyframe_requests[&Rid::from("h")] >= 1,
+        "PLI on layer switch"
+    );
+    let mid = video_slot(&world, 2);
+    let video = &world.client(2).received[&mid];
+    let switch = video
+        .iter()
+        .position(|r| r.tag.is_some_and(|t| t.0 == 2))
+        .expect("the high layer arrived");
+    assert!(
+        switch > 0 && video[switch].keyframe,
+        "switched at a keyframe"
+    );
+    assert!(
+        video[switch..]
+            .iter()
+            .all(|r| r.tag.is_some_and(|t| t.0 == 2)),
+        "and stayed"
+    );
+    assert!(
+        video.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "one continuous sequence"
+    );
+    let (old, new) = (&video[switch - 1], &video[switch]);
+    assert_eq!(
+        new.picture_id,
+        old.picture_id.map(|p| (p + 1) & 0x7fff),
+        "picture IDs too"
+    );
+    let step = new.ts.wrapping_sub(old.ts);
+    assert!(
+        (1..=9_000).contains(&step),
+        "timestamps move on by about a frame: {step}"
+    );
+}
+
+#[test]
+fn layers_nobody_receives_are_reported_for_pausing() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 1);
+    world.connect_all();
+    assert_eq!(
+        wanted_after(&world, 0, 1),
+        vec![Vec::<String>::new()],
+        "alone: nothing wanted"
+    );
+
+    let mark = world.events.len();
+    world.join(2, 7, false, 1);
+    world.connect_all();
+    world.run(Duration::from_millis(500));
+    assert_eq!(wanted_after(&world, mark, 1), vec![vec!["l".to_string()]]);
+
+    let mark = world.events.len();
+    world.sfu.set_view(2, 1, View::Hidden).expect("known peers");
+    world.drive_sfu();
+    world.run(Duration::from_millis(500));
+    assert_eq!(wanted_after(&world, mark, 1), vec![Vec::<String>::new()]);
+    let mid = video_slot(&world, 2);
+    let count = world.client(2).received[&mid].len();
+    world.run(Duration::from_millis(500));
+    assert_eq!(
+        world.client(2).received[&mid].len(),
+        count,
+        "a hidden tile gets no video"
+    );
+
+    let mark = world.events.len();
+    let medium = View::Tile {
+        width: 640,
+        height: 360,
+    };
+    world.sfu.set_view(2, 1, medium).expect("known peers");
+    world.drive_sfu();
+    world.run(Duration::from_millis(500));
+    assert_eq!(wanted_after(&world, mark, 1), vec![vec!["m".to_string()]]);
+    assert!(
+        world.client(2).received[&mid].len() > count,
+        "video resumes on the medium layer"
+    );
+}
