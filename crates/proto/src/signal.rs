@@ -91,6 +91,19 @@ pub enum ClientMessage {
     SetLocked { locked: bool },
     /// Host: end the meeting for everyone.
     EndMeeting,
+    /// After `joined`: the WebRTC offer of this participant's one media
+    /// connection (one sendonly audio, one sendonly simulcast video, N
+    /// recvonly audio and N recvonly video slots). Answered by `answer`.
+    /// A second offer replaces the first connection.
+    Offer { sdp: String },
+    /// After `answer`: the size this participant shows another one's video
+    /// at, in pixels; 0×0 means not shown (no video is sent for it).
+    View {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+        width: u32,
+        height: u32,
+    },
 }
 
 impl ClientMessage {
@@ -111,6 +124,8 @@ impl ClientMessage {
         "ask_mute",
         "set_locked",
         "end_meeting",
+        "offer",
+        "view",
     ];
 }
 
@@ -235,6 +250,33 @@ pub enum ServerMessage {
     HeartbeatAck,
     /// Answer to `leave`: the seat is free; the connection closes next.
     Left,
+    /// Answer to `offer`: the server's SDP answer.
+    Answer {
+        sdp: String,
+    },
+    /// `participant`'s media arrives in these receive slots (mids of your
+    /// offer); `null` when they do not publish that kind.
+    MediaSlots {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+        audio_mid: Option<String>,
+        video_mid: Option<String>,
+    },
+    /// `participant` left: their slots are free and will be reused.
+    MediaSlotFreed {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+    },
+    /// To a publisher: the simulcast layers (rids) somebody receives; the
+    /// others may be paused until they are listed again.
+    SendLayers {
+        rids: Vec<String>,
+    },
+    /// The loudest participant of the meeting changed.
+    ActiveSpeaker {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+    },
     Error {
         code: ErrorCode,
         message: String,
@@ -321,6 +363,38 @@ mod tests {
         }
         let err = serde_json::from_value::<ClientMessage>(json!({"type": "dance"})).unwrap_err();
         assert!(err.to_string().contains("unknown variant"));
+    }
+
+    #[test]
+    fn media_messages_have_the_documented_shape() {
+        let view: ClientMessage = serde_json::from_value(json!({
+            "type": "view", "participant": 7, "width": 640, "height": 360
+        }))
+        .unwrap();
+        assert_eq!(
+            view,
+            ClientMessage::View {
+                participant: 7,
+                width: 640,
+                height: 360
+            }
+        );
+        let slots = ServerMessage::MediaSlots {
+            participant: 7,
+            audio_mid: Some("2".into()),
+            video_mid: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&slots).unwrap(),
+            json!({"type": "media_slots", "participant": 7, "audio_mid": "2", "video_mid": null})
+        );
+        let layers = ServerMessage::SendLayers {
+            rids: vec!["l".into(), "m".into()],
+        };
+        assert_eq!(
+            serde_json::to_value(&layers).unwrap(),
+            json!({"type": "send_layers", "rids": ["l", "m"]})
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod http;
 pub mod hub;
 pub mod ics;
 pub mod licence;
+pub mod media;
 pub mod meetings;
 pub mod metrics;
 mod pages;
@@ -44,7 +45,8 @@ pub use storage::Storage;
 #[derive(Debug)]
 pub struct RunningServer {
     http_addr: SocketAddr,
-    media: UdpSocket,
+    media: Arc<media::Media>,
+    media_task: JoinHandle<()>,
     links_base: String,
     admin_setup_link: Option<String>,
     state: AppState,
@@ -107,6 +109,8 @@ pub async fn start_with(
     let signalling = Arc::clone(state.signalling());
     signalling.hub().set_line_limit(licence.seat_limit());
     let admin_setup_link = state.admin_setup_link().await?;
+    let (media, media_task) =
+        media::Media::start(media, Arc::clone(&signalling)).map_err(ServerError::Serve)?;
     let background = vec![
         tokio::spawn(Arc::clone(&signalling).run_timers()),
         tokio::spawn(background::sample_usage(
@@ -126,10 +130,11 @@ pub async fn start_with(
             })
             .await
     });
-    tracing::info!(%http_addr, media_udp = %media.local_addr().map_err(ServerError::Serve)?, "serving");
+    tracing::info!(%http_addr, media_udp = %media.local_addr(), "serving");
     Ok(RunningServer {
         http_addr,
         media,
+        media_task,
         links_base,
         admin_setup_link,
         state,
@@ -163,7 +168,12 @@ impl RunningServer {
 
     /// UDP port carrying media.
     pub fn media_port(&self) -> u16 {
-        self.media.local_addr().map(|a| a.port()).unwrap_or(0)
+        self.media.local_addr().port()
+    }
+
+    /// The SFU driver, for the embedding app and tests.
+    pub fn media(&self) -> &Arc<media::Media> {
+        &self.media
     }
 
     /// Base URL a program on this machine can connect to. A wildcard bind
@@ -213,6 +223,7 @@ impl RunningServer {
         for task in &self.background {
             task.abort();
         }
+        self.media_task.abort();
         background::record_usage(self.state.storage(), self.state.signalling()).await;
         // The receiver is gone only if the serve task already ended; its
         // result is what the join below reports.

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
@@ -16,11 +16,13 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use confab_proto::PROTOCOL_VERSION;
 use confab_proto::signal::{ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, ServerMessage};
+use confab_sfu::SfuError;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
 use crate::http::AppState;
 use crate::hub::{ConnId, Hub, JoinRequest, MeetingRecord, Now, Outbox};
+use crate::media::Media;
 use crate::metrics::Metrics;
 use crate::ratelimit::{Limit, RateLimiter};
 
@@ -84,6 +86,9 @@ pub struct Signalling {
     next_conn: AtomicU64,
     heartbeat_interval: Duration,
     metrics: Metrics,
+    /// The SFU, once the server started it (tests of signalling alone run
+    /// without; offers are then refused).
+    media: OnceLock<Arc<Media>>,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -105,7 +110,20 @@ impl Signalling {
             next_conn: AtomicU64::new(1),
             heartbeat_interval: limits.heartbeat_timeout / 3,
             metrics: Metrics::default(),
+            media: OnceLock::new(),
         })
+    }
+
+    /// Connects the SFU; offers are answered from then on.
+    pub fn attach_media(&self, media: Arc<Media>) {
+        if self.media.set(media).is_err() {
+            tracing::warn!("media was already attached");
+        }
+    }
+
+    /// The SFU, when the server runs one.
+    pub fn media(&self) -> Option<&Arc<Media>> {
+        self.media.get()
     }
 
     /// The hub, for the admin console and metrics. Never held across an await.
@@ -159,8 +177,12 @@ impl Signalling {
     }
 
     fn deliver(&self, out: Outbox) {
-        if out.messages.is_empty() && out.close.is_empty() {
+        if out.is_empty() {
             return;
+        }
+        // Media first: a client told `left` finds nothing of it in the SFU.
+        if let Some(media) = self.media.get() {
+            media.remove(&out.left);
         }
         let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         for (conn, msg) in out.messages {
@@ -199,7 +221,7 @@ impl Signalling {
     fn send(&self, conn: ConnId, msg: ServerMessage) {
         self.deliver(Outbox {
             messages: vec![(conn, msg)],
-            close: Vec::new(),
+            ..Outbox::default()
         });
     }
 
@@ -361,6 +383,18 @@ async fn connection(socket: WebSocket, addr: IpAddr, state: AppState) {
     }
 }
 
+/// An error and its sources, for a person reading why an offer failed.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
 fn idle_timeout(sig: &Signalling) -> Duration {
     sig.heartbeat_interval * 3 * IDLE_TIMEOUTS
 }
@@ -469,11 +503,79 @@ impl Session {
                 sig.with_hub(|hub| hub.resume(conn, &token, Now::system()));
                 false
             }
+            ClientMessage::Offer { sdp } => self.offer(sig, &sdp),
+            ClientMessage::View {
+                participant,
+                width,
+                height,
+            } => self.view(sig, participant, width, height),
             msg => {
                 sig.with_hub(|hub| hub.handle(conn, msg, Now::system()));
                 false
             }
         }
+    }
+
+    /// An `offer`: the SFU answers it for the participant seated here.
+    fn offer(&mut self, sig: &Signalling, sdp: &str) -> bool {
+        let seated = sig.hub().seated(self.conn);
+        let Some((pid, room)) = seated else {
+            return self.protocol_error(
+                sig,
+                ErrorCode::OutOfOrder,
+                "Join a meeting before sending an offer.",
+            );
+        };
+        let Some(media) = sig.media() else {
+            sig.error(
+                self.conn,
+                ErrorCode::Internal,
+                "This server has no media transport running.",
+            );
+            return false;
+        };
+        match media.offer(pid, room, sdp) {
+            Ok(answer) => {
+                sig.send(self.conn, ServerMessage::Answer { sdp: answer });
+                false
+            }
+            Err(e @ SfuError::NoCandidates) => {
+                tracing::error!(error = %e, "cannot answer offers");
+                sig.error(
+                    self.conn,
+                    ErrorCode::Internal,
+                    "The server's media transport has no address to offer.",
+                );
+                false
+            }
+            Err(e) => {
+                let message = format!("The offer was refused: {}.", error_chain(&e));
+                self.protocol_error(sig, ErrorCode::InvalidMessage, &message)
+            }
+        }
+    }
+
+    /// A `view`: the tile size this participant shows another one at.
+    fn view(&mut self, sig: &Signalling, publisher: u64, width: u32, height: u32) -> bool {
+        let seated = sig.hub().seated(self.conn);
+        let Some((pid, _)) = seated else {
+            return self.protocol_error(
+                sig,
+                ErrorCode::OutOfOrder,
+                "Join a meeting before sending that.",
+            );
+        };
+        let Some(media) = sig.media() else {
+            return false;
+        };
+        if media.set_view(pid, publisher, width, height).is_err() {
+            return self.protocol_error(
+                sig,
+                ErrorCode::OutOfOrder,
+                "Send an offer before saying how you show others.",
+            );
+        }
+        false
     }
 
     /// Refuses when this address joins too often or guessed too many passcodes.

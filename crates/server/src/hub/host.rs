@@ -69,8 +69,7 @@ impl Hub {
                     return unknown(out);
                 }
                 let removed = self.remove_participant(code, participant, by);
-                out.messages.extend(removed.messages);
-                out.close.extend(removed.close);
+                out.absorb(removed);
             }
             ClientMessage::AskMute { participant } => match live.members.get(&participant) {
                 Some(m) => {
@@ -86,8 +85,7 @@ impl Hub {
             }
             ClientMessage::EndMeeting => {
                 let ended = self.end_meeting(code, by);
-                out.messages.extend(ended.messages);
-                out.close.extend(ended.close);
+                out.absorb(ended);
             }
             _ => out.error(
                 conn,

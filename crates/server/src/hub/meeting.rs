@@ -34,12 +34,15 @@ pub(super) struct LiveMeeting {
     pub(super) lobby: BTreeMap<ParticipantId, Waiting>,
     /// Kept for the meeting's life so late joiners see the conversation.
     pub(super) chat: Vec<ChatMessage>,
+    /// The SFU room of this meeting while it is live.
+    pub(super) room: u64,
 }
 
 impl LiveMeeting {
-    pub(super) fn new(info: MeetingBrief) -> Self {
+    pub(super) fn new(info: MeetingBrief, room: u64) -> Self {
         Self {
             info,
+            room,
             members: BTreeMap::new(),
             lobby: BTreeMap::new(),
             chat: Vec::new(),

@@ -12,6 +12,11 @@
 //! [`Hub::tick`] no later than that, which frees the lines of connections
 //! that stopped answering or did not come back. The driver holds the hub in
 //! a mutex and never awaits while holding it.
+//!
+//! Every way a seat is given back (leave, removal, heartbeat or resume
+//! timeout, the meeting ending, the media connection failing) lists the
+//! participant in [`Outbox::left`], so the driver tears down their media
+//! in one place whatever the cause.
 
 mod host;
 mod meeting;
@@ -79,6 +84,8 @@ pub struct Outbox {
     pub messages: Vec<(ConnId, ServerMessage)>,
     /// Connections to close once their messages above are sent.
     pub close: Vec<ConnId>,
+    /// Participants whose seat was given back: their media goes too.
+    pub left: Vec<ParticipantId>,
 }
 
 impl Outbox {
@@ -98,6 +105,18 @@ impl Outbox {
 
     fn close(&mut self, conn: ConnId) {
         self.close.push(conn);
+    }
+
+    /// Appends what another call asked for.
+    fn absorb(&mut self, other: Outbox) {
+        self.messages.extend(other.messages);
+        self.close.extend(other.close);
+        self.left.extend(other.left);
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.close.is_empty() && self.left.is_empty()
     }
 
     /// The error code of the first error sent, for drivers that rate-limit
@@ -132,6 +151,8 @@ pub struct Hub {
     /// Who holds each seat, across resumes.
     seat_owner: HashMap<SeatId, (String, ParticipantId)>,
     next_participant: ParticipantId,
+    /// Media room of the next live meeting: unique for the process.
+    next_room: u64,
     /// Most lines in use since the usage sampler last asked.
     peak_since_sample: u32,
     refused_at_sample: u64,
@@ -145,6 +166,7 @@ impl Hub {
             seats: SeatPool::new(line_limit, heartbeat_timeout),
             seat_owner: HashMap::new(),
             next_participant: 1,
+            next_room: 1,
             peak_since_sample: 0,
             refused_at_sample: 0,
         }
@@ -237,12 +259,18 @@ impl Hub {
                 return out;
             }
         }
+        let next_room = &mut self.next_room;
         let live = self.meetings.entry(record.code.clone()).or_insert_with(|| {
-            LiveMeeting::new(MeetingBrief {
-                code: record.code.clone(),
-                title: record.title.clone(),
-                locked: false,
-            })
+            let room = *next_room;
+            *next_room += 1;
+            LiveMeeting::new(
+                MeetingBrief {
+                    code: record.code.clone(),
+                    title: record.title.clone(),
+                    locked: false,
+                },
+                room,
+            )
         });
         if live.info.locked && !host {
             out.error(
@@ -441,6 +469,63 @@ impl Hub {
         }
         for freed in self.seats.end_meeting(&code.to_string()) {
             self.seat_owner.remove(&freed.seat);
+        }
+        out.left.extend(live.members.keys().copied());
+        out
+    }
+
+    /// The participant seated on `conn` and the media room of their
+    /// meeting; `None` before `joined` (or in the lobby).
+    pub fn seated(&self, conn: ConnId) -> Option<(ParticipantId, u64)> {
+        let (code, pid, role) = self.conns.get(&conn)?.place.clone()?;
+        if role != Role::Seated {
+            return None;
+        }
+        Some((pid, self.meetings.get(&code)?.room))
+    }
+
+    /// Sends `msg` to a seated participant's connection, if it is connected.
+    pub fn send_to_participant(&self, pid: ParticipantId, msg: ServerMessage) -> Outbox {
+        let mut out = Outbox::default();
+        if let Some(conn) = self
+            .meetings
+            .values()
+            .find_map(|m| m.members.get(&pid))
+            .and_then(|m| m.conn)
+        {
+            out.send(conn, msg);
+        }
+        out
+    }
+
+    /// Sends `msg` to everyone connected in the meeting `pid` sits in.
+    pub fn broadcast_with(&self, pid: ParticipantId, msg: &ServerMessage) -> Outbox {
+        let mut out = Outbox::default();
+        if let Some(live) = self
+            .meetings
+            .values()
+            .find(|m| m.members.contains_key(&pid))
+        {
+            live.broadcast(&mut out, msg, None);
+        }
+        out
+    }
+
+    /// The participant's media connection failed (ICE gave up, DTLS
+    /// closed): like a heartbeat timeout, the seat is given back and the
+    /// others see them leave with `timed_out`.
+    pub fn media_failed(&mut self, pid: ParticipantId) -> Outbox {
+        let mut out = Outbox::default();
+        let Some(seat) = self
+            .meetings
+            .values()
+            .find_map(|m| m.members.get(&pid))
+            .map(|m| m.seat)
+        else {
+            return out;
+        };
+        if let Some(freed) = self.seats.release_seat(seat) {
+            self.forget_seat(freed, Some(LeaveReason::TimedOut), &mut out);
         }
         out
     }
@@ -716,6 +801,7 @@ impl Hub {
             },
             None,
         );
+        out.left.push(pid);
         self.drop_if_empty(&code);
     }
 

@@ -450,3 +450,75 @@ fn usage_samples_report_the_peak_between_samples_and_new_refusals() {
         "the next minute starts from what is in use"
     );
 }
+
+#[test]
+fn every_way_a_seat_is_given_back_lists_the_participant_as_left() {
+    let mut w = World::new(10);
+    let m = meeting("lft-aaaa-bbb");
+    let (host, out) = w.join_as(&m, "Host", Some("host-key-of-lft-aaaa-bbb"));
+    let host_id = participant_of(&out, host);
+    let (leaver, out) = w.join(&m, "Leaver");
+    let leaver_id = participant_of(&out, leaver);
+    let (removed, out) = w.join(&m, "Removed");
+    let removed_id = participant_of(&out, removed);
+    let (silent, out) = w.join(&m, "Silent");
+    let silent_id = participant_of(&out, silent);
+    let (stayer, out) = w.join(&m, "Stayer");
+    let stayer_id = participant_of(&out, stayer);
+    assert!(out.left.is_empty(), "joining frees nothing");
+
+    let out = w.hub.handle(leaver, ClientMessage::Leave, w.at(1.0));
+    assert_eq!(out.left, vec![leaver_id]);
+    let remove = ClientMessage::Remove {
+        participant: removed_id,
+    };
+    let out = w.hub.handle(host, remove, w.at(2.0));
+    assert_eq!(out.left, vec![removed_id]);
+    for conn in [host, stayer] {
+        w.hub.handle(conn, ClientMessage::Heartbeat, w.at(14.0));
+    }
+    assert!(w.hub.tick(w.at(14.0)).left.is_empty());
+    let out = w.hub.tick(w.at(16.0));
+    assert_eq!(out.left, vec![silent_id], "heartbeat timeout");
+
+    let out = w.hub.handle(host, ClientMessage::EndMeeting, w.at(17.0));
+    let mut left = out.left.clone();
+    left.sort_unstable();
+    assert_eq!(left, vec![host_id, stayer_id]);
+    assert_eq!(w.hub.lines_in_use(), 0);
+}
+
+#[test]
+fn a_failed_media_connection_frees_the_seat_like_a_timeout() {
+    let mut w = World::new(10);
+    let m = meeting("med-aaaa-bbb");
+    let (a, out) = w.join(&m, "A");
+    let a_id = participant_of(&out, a);
+    let (b, out) = w.join(&m, "B");
+    let b_id = participant_of(&out, b);
+    let room = w.hub.seated(a).map(|(_, room)| room);
+    assert_eq!(w.hub.seated(a), Some((a_id, room.unwrap())));
+    assert_eq!(w.hub.seated(b).map(|s| s.1), room, "one room per meeting");
+
+    let out = w.hub.media_failed(b_id);
+    assert_eq!(out.left, vec![b_id]);
+    assert!(out.messages.contains(&(
+        a,
+        ServerMessage::ParticipantLeft {
+            participant: b_id,
+            reason: LeaveReason::TimedOut
+        }
+    )));
+    assert!(out.close.contains(&b));
+    assert_eq!(w.hub.lines_in_use(), 1);
+    assert_eq!(w.hub.seated(b), None);
+    assert!(w.hub.media_failed(b_id).is_empty(), "only once");
+
+    let other = meeting("oth-aaaa-bbb");
+    let (c, _) = w.join(&other, "C");
+    assert_ne!(
+        w.hub.seated(c).map(|s| s.1),
+        room,
+        "meetings get their own rooms"
+    );
+}

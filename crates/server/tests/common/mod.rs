@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod rtc;
+
 use std::time::Duration;
 
 use confab_license::{DEV_KEY_ID, Payload, dev_secret_key, sign};

@@ -1,0 +1,202 @@
+//! Media through the host's SFU over real sockets: offer/answer on the
+//! signalling WebSocket, RTP over UDP on loopback.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::rtc::{MediaClient, Received};
+use common::{Client, TestServer};
+use confab_proto::signal::{ClientMessage, ErrorCode, ServerMessage};
+use confab_server::meetings::NewMeeting;
+use confab_sfu::SfuStats;
+
+/// Overall bound for media to flow; loopback connects in well under a second.
+const MEDIA_WAIT: Duration = Duration::from_secs(8);
+
+fn you(msg: &ServerMessage) -> u64 {
+    match msg {
+        ServerMessage::Joined { you, .. } => you.id,
+        other => panic!("expected joined, got {other:?}"),
+    }
+}
+
+/// Sends the offer, applies the answer, starts the media client.
+async fn connect_media(ws: &mut Client, slots: usize) -> MediaClient {
+    let (mut media, sdp) = MediaClient::offer(slots).await;
+    ws.send(&ClientMessage::Offer { sdp }).await;
+    let answer = ws
+        .recv_until(|m| {
+            matches!(
+                m,
+                ServerMessage::Answer { .. } | ServerMessage::Error { .. }
+            )
+        })
+        .await;
+    let ServerMessage::Answer { sdp } = answer else {
+        panic!("expected an answer, got {answer:?}");
+    };
+    assert!(sdp.contains("a=ice-lite"), "the server is ICE-lite: {sdp}");
+    media.accept(&sdp);
+    media
+}
+
+/// Waits until `done` holds of what `media` received, or panics with it.
+async fn wait_for(media: &MediaClient, what: &str, done: impl Fn(&MediaClient) -> bool) {
+    let give_up = Instant::now() + MEDIA_WAIT;
+    while !done(media) {
+        assert!(
+            Instant::now() < give_up,
+            "no {what} in time: {:?}",
+            media.state().received.keys()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn gaps(packets: &[Received]) -> Vec<(u64, u64)> {
+    packets
+        .windows(2)
+        .filter(|w| w[1].seq != w[0].seq + 1)
+        .map(|w| (w[0].seq, w[1].seq))
+        .collect()
+}
+
+#[tokio::test]
+async fn audio_and_video_flow_through_the_sfu_and_leaving_frees_the_slots() {
+    let s = TestServer::start(None, |_| {}).await;
+    let m = s.meeting(NewMeeting::titled("Media")).await;
+    let mut a = Client::greeted(&s).await;
+    let a_id = you(&a.join(m.code.as_str(), "A").await);
+    let mut b = Client::greeted(&s).await;
+    let b_id = you(&b.join(m.code.as_str(), "B").await);
+    assert!(
+        s.server.ready().media_udp == s.server.media_port() && s.server.media_port() != 0,
+        "clients find the media port in the ready data"
+    );
+
+    let media_a = connect_media(&mut a, 1).await;
+    let media_b = connect_media(&mut b, 1).await;
+
+    // B learns in which of its slots A arrives.
+    let slots = b
+        .recv_until(
+            |m| matches!(m, ServerMessage::MediaSlots { participant, .. } if *participant == a_id),
+        )
+        .await;
+    let ServerMessage::MediaSlots {
+        audio_mid: Some(audio),
+        video_mid: Some(video),
+        ..
+    } = slots
+    else {
+        panic!("A publishes both kinds: {slots:?}");
+    };
+    wait_for(&media_b, "audio and video from A", |c| {
+        c.received(&audio).len() >= 25 && c.received(&video).len() >= 15
+    })
+    .await;
+
+    let audio_in = media_b.received(&audio);
+    assert_eq!(gaps(&audio_in), vec![], "audio in order without gaps");
+    assert!(
+        audio_in.iter().all(|p| p.audio_level == Some(-30)),
+        "the audio level travels with the packets"
+    );
+    let video_in = media_b.received(&video);
+    assert!(video_in[0].keyframe, "B starts at a keyframe");
+    assert_eq!(gaps(&video_in), vec![], "video in order without gaps");
+    let tags: Vec<(u8, u32, u8)> = video_in.iter().filter_map(|p| p.tag).collect();
+    assert_eq!(tags.len(), video_in.len(), "VP8 payloads arrive untouched");
+    assert!(
+        tags.iter().all(|t| t.0 == 0),
+        "an unsized tile gets the low layer"
+    );
+    assert!(
+        tags.windows(2).all(|w| w[1].1 == w[0].1 + 1),
+        "every frame, in order: {tags:?}"
+    );
+    // A receives B the same way.
+    a.recv_until(
+        |m| matches!(m, ServerMessage::MediaSlots { participant, .. } if *participant == b_id),
+    )
+    .await;
+    assert_eq!(s.server.media().stats().peers, 2);
+
+    a.send(&ClientMessage::Leave).await;
+    b.recv_until(
+        |m| matches!(m, ServerMessage::MediaSlotFreed { participant } if *participant == a_id),
+    )
+    .await;
+    let stats = s.server.media().stats();
+    assert_eq!((stats.peers, stats.rooms), (1, 1), "nothing of A is left");
+    drop(media_a);
+
+    b.send(&ClientMessage::Leave).await;
+    b.recv_until(|m| matches!(m, ServerMessage::Left)).await;
+    let give_up = Instant::now() + Duration::from_secs(2);
+    while s.server.media().stats() != SfuStats::default() {
+        assert!(Instant::now() < give_up, "{:?}", s.server.media().stats());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(media_b);
+}
+
+#[tokio::test]
+async fn offers_before_joining_and_bad_sdp_are_refused_with_typed_errors() {
+    let s = TestServer::start(None, |_| {}).await;
+    let m = s.meeting(NewMeeting::titled("Media")).await;
+    let mut c = Client::greeted(&s).await;
+    let (_media, sdp) = MediaClient::offer(1).await;
+
+    c.send(&ClientMessage::Offer { sdp: sdp.clone() }).await;
+    match c.recv().await {
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::OutOfOrder),
+        other => panic!("expected out_of_order, got {other:?}"),
+    }
+    c.send(&ClientMessage::View {
+        participant: 1,
+        width: 320,
+        height: 180,
+    })
+    .await;
+    match c.recv().await {
+        ServerMessage::Error { code, .. } => assert_eq!(code, ErrorCode::OutOfOrder),
+        other => panic!("expected out_of_order, got {other:?}"),
+    }
+
+    let me = you(&c.join(m.code.as_str(), "A").await);
+    c.send(&ClientMessage::View {
+        participant: me + 1,
+        width: 320,
+        height: 180,
+    })
+    .await;
+    match c.recv().await {
+        ServerMessage::Error { code, message } => {
+            assert_eq!(code, ErrorCode::OutOfOrder);
+            assert!(message.contains("offer"), "{message}");
+        }
+        other => panic!("view before offer: expected out_of_order, got {other:?}"),
+    }
+    c.send(&ClientMessage::Offer {
+        sdp: "v=0\r\nthis is not sdp".into(),
+    })
+    .await;
+    match c.recv().await {
+        ServerMessage::Error { code, message } => {
+            assert_eq!(code, ErrorCode::InvalidMessage);
+            assert!(
+                message.starts_with("The offer was refused: the offer is not valid SDP: "),
+                "{message}"
+            );
+        }
+        other => panic!("expected invalid_message, got {other:?}"),
+    }
+    assert_eq!(s.server.media().stats(), SfuStats::default());
+
+    // The connection is still good: a real offer is answered.
+    c.send(&ClientMessage::Offer { sdp }).await;
+    assert!(matches!(c.recv().await, ServerMessage::Answer { .. }));
+    assert_eq!(s.server.media().stats().peers, 1);
+}
