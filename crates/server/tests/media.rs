@@ -62,6 +62,42 @@ fn gaps(packets: &[Received]) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// A signalling client whose messages may be awaited in any order: what
+/// arrives before it is asked for is kept.
+struct Inbox {
+    ws: Client,
+    early: Vec<ServerMessage>,
+}
+
+impl Inbox {
+    fn new(ws: Client) -> Self {
+        Self {
+            ws,
+            early: Vec::new(),
+        }
+    }
+
+    async fn expect(&mut self, pred: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
+        if let Some(i) = self.early.iter().position(&pred) {
+            return self.early.remove(i);
+        }
+        loop {
+            let msg = self.ws.recv().await;
+            if pred(&msg) {
+                return msg;
+            }
+            self.early.push(msg);
+        }
+    }
+}
+
+fn send_layers(msg: &ServerMessage) -> Option<Vec<String>> {
+    match msg {
+        ServerMessage::SendLayers { rids } => Some(rids.clone()),
+        _ => None,
+    }
+}
+
 #[tokio::test]
 async fn audio_and_video_flow_through_the_sfu_and_leaving_frees_the_slots() {
     let s = TestServer::start(None, |_| {}).await;
@@ -75,12 +111,15 @@ async fn audio_and_video_flow_through_the_sfu_and_leaving_frees_the_slots() {
         "clients find the media port in the ready data"
     );
 
+    // A talks (-30 dBov), B is quiet.
     let media_a = connect_media(&mut a, 1).await;
     let media_b = connect_media(&mut b, 1).await;
+    media_b.state().audio_level = -90;
+    let (mut a, mut b) = (Inbox::new(a), Inbox::new(b));
 
     // B learns in which of its slots A arrives.
     let slots = b
-        .recv_until(
+        .expect(
             |m| matches!(m, ServerMessage::MediaSlots { participant, .. } if *participant == a_id),
         )
         .await;
@@ -116,15 +155,58 @@ async fn audio_and_video_flow_through_the_sfu_and_leaving_frees_the_slots() {
         tags.windows(2).all(|w| w[1].1 == w[0].1 + 1),
         "every frame, in order: {tags:?}"
     );
-    // A receives B the same way.
-    a.recv_until(
+    // A receives B the same way, is told only its low layer is wanted,
+    // and both hear that A is the active speaker.
+    a.expect(
         |m| matches!(m, ServerMessage::MediaSlots { participant, .. } if *participant == b_id),
     )
     .await;
+    // (Before B subscribed, A was told nobody wants any layer.)
+    a.expect(|m| send_layers(m).is_some_and(|r| r == ["l"]))
+        .await;
+    for inbox in [&mut a, &mut b] {
+        inbox
+            .expect(|m| matches!(m, ServerMessage::ActiveSpeaker { participant } if *participant == a_id))
+            .await;
+    }
     assert_eq!(s.server.media().stats().peers, 2);
 
-    a.send(&ClientMessage::Leave).await;
-    b.recv_until(
+    // B shows A big: A is asked for its top layer, and B's slot switches
+    // to it at a keyframe without a gap in the stream.
+    b.ws.send(&ClientMessage::View {
+        participant: a_id,
+        width: 1280,
+        height: 720,
+    })
+    .await;
+    // Until the top layer's keyframe arrives the low one keeps flowing.
+    a.expect(|m| send_layers(m).is_some_and(|r| r == ["l", "h"]))
+        .await;
+    wait_for(&media_b, "A's top layer", |c| {
+        c.received(&video)
+            .iter()
+            .any(|p| p.tag.is_some_and(|t| t.0 == 2))
+    })
+    .await;
+    let video_in = media_b.received(&video);
+    assert_eq!(
+        gaps(&video_in),
+        vec![],
+        "one continuous stream across the switch"
+    );
+    let first_high = video_in
+        .iter()
+        .position(|p| p.tag.is_some_and(|t| t.0 == 2))
+        .expect("high layer arrived");
+    assert!(
+        video_in[first_high].keyframe,
+        "the switch happens at a keyframe"
+    );
+    a.expect(|m| send_layers(m).is_some_and(|r| r == ["h"]))
+        .await;
+
+    a.ws.send(&ClientMessage::Leave).await;
+    b.expect(
         |m| matches!(m, ServerMessage::MediaSlotFreed { participant } if *participant == a_id),
     )
     .await;
@@ -132,8 +214,8 @@ async fn audio_and_video_flow_through_the_sfu_and_leaving_frees_the_slots() {
     assert_eq!((stats.peers, stats.rooms), (1, 1), "nothing of A is left");
     drop(media_a);
 
-    b.send(&ClientMessage::Leave).await;
-    b.recv_until(|m| matches!(m, ServerMessage::Left)).await;
+    b.ws.send(&ClientMessage::Leave).await;
+    b.expect(|m| matches!(m, ServerMessage::Left)).await;
     let give_up = Instant::now() + Duration::from_secs(2);
     while s.server.media().stats() != SfuStats::default() {
         assert!(Instant::now() < give_up, "{:?}", s.server.media().stats());
