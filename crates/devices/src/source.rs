@@ -96,10 +96,7 @@ impl Y4mSource {
             .map_err(|e| file_error(path, e))?;
         let header = String::from_utf8_lossy(&header);
         let (width, height, fps) =
-            parse_y4m_header(header.trim_end()).map_err(|reason| DeviceError::File {
-                path: path.to_owned(),
-                reason,
-            })?;
+            parse_y4m_header(header.trim_end()).map_err(|reason| file_error(path, reason))?;
         let first_frame_at = reader.stream_position().map_err(|e| file_error(path, e))?;
         Ok(Self {
             path: path.to_owned(),
@@ -168,15 +165,32 @@ impl VideoSource for Y4mSource {
 }
 
 /// Parses `YUV4MPEG2 W.. H.. F..:.. [I.] [A..] [C..] [X..]`.
-fn parse_y4m_header(line: &str) -> Result<(u32, u32, (u32, u32)), String> {
+/// Why a Y4M header was refused; its sentence becomes the file error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum Y4mHeaderError {
+    #[error("not a YUV4MPEG2 file")]
+    NotY4m,
+    #[error("bad header field {0:?}")]
+    BadField(String),
+    #[error("colour space C{0} is not 4:2:0")]
+    NotYuv420(String),
+    #[error("interlaced video is not supported")]
+    Interlaced,
+    #[error("the header lacks a width or height")]
+    NoSize,
+    #[error(transparent)]
+    Size(#[from] confab_media::frame::FrameError),
+}
+
+fn parse_y4m_header(line: &str) -> Result<(u32, u32, (u32, u32)), Y4mHeaderError> {
     let mut fields = line.split(' ');
     if fields.next() != Some("YUV4MPEG2") {
-        return Err("not a YUV4MPEG2 file".into());
+        return Err(Y4mHeaderError::NotY4m);
     }
     let (mut width, mut height, mut fps) = (None, None, (30, 1));
     for field in fields.filter(|f| !f.is_empty()) {
         let (tag, value) = field.split_at(1);
-        let bad = || format!("bad header field {field:?}");
+        let bad = || Y4mHeaderError::BadField(field.to_owned());
         match tag {
             "W" => width = Some(value.parse::<u32>().map_err(|_| bad())?),
             "H" => height = Some(value.parse::<u32>().map_err(|_| bad())?),
@@ -185,18 +199,18 @@ fn parse_y4m_header(line: &str) -> Result<(u32, u32, (u32, u32)), String> {
                 fps = (n.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
             }
             "C" if !value.starts_with("420") => {
-                return Err(format!("colour space C{value} is not 4:2:0"));
+                return Err(Y4mHeaderError::NotYuv420(value.to_owned()));
             }
             "I" if value != "p" && value != "?" => {
-                return Err("interlaced video is not supported".into());
+                return Err(Y4mHeaderError::Interlaced);
             }
             _ => {}
         }
     }
     let (Some(w), Some(h)) = (width, height) else {
-        return Err("the header lacks a width or height".into());
+        return Err(Y4mHeaderError::NoSize);
     };
-    VideoFrame::black(w, h, Duration::ZERO).map_err(|e| e.to_string())?;
+    VideoFrame::black(w, h, Duration::ZERO)?;
     Ok((w, h, fps))
 }
 
