@@ -41,13 +41,7 @@ async fn remove_connection(
     Path((meeting, participant)): Path<(String, ParticipantId)>,
 ) -> Result<StatusCode, ApiError> {
     let sig = state.signalling();
-    let present = sig
-        .hub()
-        .snapshot()
-        .connections
-        .iter()
-        .any(|c| c.meeting == meeting && c.participant == participant);
-    if !present {
+    if !sig.hub().has_member(&meeting, participant) {
         return Err(ApiError::NotLive(format!(
             "Nobody with id {participant} is in meeting {meeting} now."
         )));
@@ -62,13 +56,7 @@ async fn end_meeting(
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let sig = state.signalling();
-    let live = sig
-        .hub()
-        .snapshot()
-        .meetings
-        .iter()
-        .any(|m| m.meeting == code);
-    if !live {
+    if !sig.hub().is_live(&code) {
         return Err(ApiError::NotLive(format!(
             "Meeting {code} is not live: nobody is in it or waiting."
         )));

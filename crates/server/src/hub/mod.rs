@@ -584,6 +584,18 @@ impl Hub {
         counts
     }
 
+    /// Whether `pid` holds a line in meeting `code` (connected or away).
+    pub fn has_member(&self, code: &str, pid: ParticipantId) -> bool {
+        self.meetings
+            .get(code)
+            .is_some_and(|m| m.members.contains_key(&pid))
+    }
+
+    /// Whether anyone is in meeting `code` or waiting in its lobby.
+    pub fn is_live(&self, code: &str) -> bool {
+        self.meetings.contains_key(code)
+    }
+
     /// Number of meetings with anyone in them or waiting.
     pub fn live_meetings(&self) -> usize {
         self.meetings.len()
