@@ -43,7 +43,14 @@ pub struct CpalSpeaker {
     scratch: Vec<f32>,
     queue: Arc<Mutex<Queue>>,
     stream: Option<cpal::Stream>,
+    /// Streams rebuilt after a backend error since the last `start`.
+    restarts: u32,
 }
+
+/// A backend error that is not the device going away (ALSA's PulseAudio
+/// plugin reports a passing I/O error while its sink stalls at start-up)
+/// rebuilds the stream this many times before the speaker gives up.
+const MAX_RESTARTS: u32 = 3;
 
 impl std::fmt::Debug for CpalSpeaker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,6 +80,7 @@ impl CpalSpeaker {
             format,
             resampler: StreamResampler::new(SAMPLE_RATE, config.sample_rate)?,
             scratch: Vec::new(),
+            restarts: 0,
             queue: Arc::default(),
             stream: None,
         })
@@ -132,6 +140,17 @@ impl CpalSpeaker {
     }
 }
 
+impl CpalSpeaker {
+    fn open_stream(&mut self) -> Result<(), DeviceError> {
+        let stream = self.build()?;
+        stream
+            .play()
+            .map_err(|e| open_error(e, self.info.kind, &self.info.name))?;
+        self.stream = Some(stream);
+        Ok(())
+    }
+}
+
 impl Speaker for CpalSpeaker {
     fn info(&self) -> &DeviceInfo {
         &self.info
@@ -140,21 +159,24 @@ impl Speaker for CpalSpeaker {
     fn start(&mut self) -> Result<(), DeviceError> {
         self.stop();
         *lock(&self.queue) = Queue::default();
-        let stream = self.build()?;
-        stream
-            .play()
-            .map_err(|e| open_error(e, self.info.kind, &self.info.name))?;
-        self.stream = Some(stream);
-        Ok(())
+        self.restarts = 0;
+        self.open_stream()
     }
 
     fn play(&mut self, frame: &AudioFrame) -> Result<(), DeviceError> {
         // The guard must be gone before the stream is dropped: dropping it
         // joins the callback thread, which may be waiting for this lock.
-        let failure = lock(&self.queue).failure.clone();
+        let failure = lock(&self.queue).failure.take();
         if let Some(failure) = failure {
             self.stream = None;
-            return Err(failure);
+            let passing = matches!(failure, DeviceError::AudioBackend(_));
+            if !passing || self.restarts >= MAX_RESTARTS {
+                lock(&self.queue).failure = Some(failure.clone());
+                return Err(failure);
+            }
+            // The queue and its counts carry over, so nothing given is lost.
+            self.restarts += 1;
+            self.open_stream()?;
         }
         if self.stream.is_none() {
             return Ok(());
