@@ -5,91 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::rtc::{MediaClient, Received};
+use common::rtc::{Inbox, MediaClient, connect_media, gaps, wait_for, you};
 use common::{Client, TestServer};
 use confab_proto::signal::{ClientMessage, ErrorCode, ServerMessage};
 use confab_server::meetings::NewMeeting;
 use confab_sfu::SfuStats;
-
-/// Overall bound for media to flow; loopback connects in well under a second.
-const MEDIA_WAIT: Duration = Duration::from_secs(8);
-
-fn you(msg: &ServerMessage) -> u64 {
-    match msg {
-        ServerMessage::Joined { you, .. } => you.id,
-        other => panic!("expected joined, got {other:?}"),
-    }
-}
-
-/// Sends the offer, applies the answer, starts the media client.
-async fn connect_media(ws: &mut Client, slots: usize) -> MediaClient {
-    let (mut media, sdp) = MediaClient::offer(slots).await;
-    ws.send(&ClientMessage::Offer { sdp }).await;
-    let answer = ws
-        .recv_until(|m| {
-            matches!(
-                m,
-                ServerMessage::Answer { .. } | ServerMessage::Error { .. }
-            )
-        })
-        .await;
-    let ServerMessage::Answer { sdp } = answer else {
-        panic!("expected an answer, got {answer:?}");
-    };
-    assert!(sdp.contains("a=ice-lite"), "the server is ICE-lite: {sdp}");
-    media.accept(&sdp);
-    media
-}
-
-/// Waits until `done` holds of what `media` received, or panics with it.
-async fn wait_for(media: &MediaClient, what: &str, done: impl Fn(&MediaClient) -> bool) {
-    let give_up = Instant::now() + MEDIA_WAIT;
-    while !done(media) {
-        assert!(
-            Instant::now() < give_up,
-            "no {what} in time: {:?}",
-            media.state().received.keys()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn gaps(packets: &[Received]) -> Vec<(u64, u64)> {
-    packets
-        .windows(2)
-        .filter(|w| w[1].seq != w[0].seq + 1)
-        .map(|w| (w[0].seq, w[1].seq))
-        .collect()
-}
-
-/// A signalling client whose messages may be awaited in any order: what
-/// arrives before it is asked for is kept.
-struct Inbox {
-    ws: Client,
-    early: Vec<ServerMessage>,
-}
-
-impl Inbox {
-    fn new(ws: Client) -> Self {
-        Self {
-            ws,
-            early: Vec::new(),
-        }
-    }
-
-    async fn expect(&mut self, pred: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
-        if let Some(i) = self.early.iter().position(&pred) {
-            return self.early.remove(i);
-        }
-        loop {
-            let msg = self.ws.recv().await;
-            if pred(&msg) {
-                return msg;
-            }
-            self.early.push(msg);
-        }
-    }
-}
 
 fn send_layers(msg: &ServerMessage) -> Option<Vec<String>> {
     match msg {

@@ -75,6 +75,8 @@ mod rooms;
 mod sfu;
 mod speaker;
 mod stun;
+#[cfg(feature = "test-client")]
+pub mod test_client;
 mod vp8;
 
 use std::net::SocketAddr;
@@ -82,7 +84,7 @@ use std::time::Instant;
 
 pub use error::SfuError;
 pub use layers::View;
-pub use sfu::{Sfu, SfuStats};
+pub use sfu::{Sfu, SfuStats, Subscription};
 pub use str0m::media::{Mid, Rid};
 
 /// Identifies a peer (one WebRTC connection); chosen by the server.
@@ -123,10 +125,14 @@ pub enum SfuEvent {
         subscriber: PeerId,
         publisher: PeerId,
     },
-    /// `subscriber` has no free slot for `publisher`: its offer had too few.
+    /// `subscriber` has no free slot for `publisher`: its offer had too
+    /// few. It receives `shown` of the `others` in its room; when a slot
+    /// frees up, it goes to someone not received ([`SfuEvent::Subscribed`]).
     NoFreeSlot {
         subscriber: PeerId,
         publisher: PeerId,
+        shown: usize,
+        others: usize,
     },
     /// The simulcast layers of `publisher` that someone receives; the
     /// others may be paused. Sent when the set changes.

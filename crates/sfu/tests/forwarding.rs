@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::World;
-use common::client::Received;
 use common::link::Impairment;
+use confab_sfu::test_client::Received;
 use confab_sfu::{Mid, SfuEvent};
 
 /// The (audio, video) slots through which `subscriber` receives `publisher`.
