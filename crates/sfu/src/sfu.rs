@@ -427,6 +427,14 @@ impl Sfu {
             rooms: self.rooms.len(),
             routes: self.by_ufrag.len() + self.by_addr.len(),
             queued: self.dirty.len() + self.out.len(),
+            feeds: self
+                .peers
+                .values()
+                .flat_map(|p| p.audio_slots.iter().chain(&p.video_slots))
+                .filter(|s| s.feed.is_some())
+                .count(),
+            views: self.peers.values().map(|p| p.views.len()).sum(),
+            speakers: self.rooms.values().map(|r| r.speaker.len()).sum(),
         }
     }
 }
@@ -448,4 +456,10 @@ pub struct SfuStats {
     pub routes: usize,
     /// Peers waiting to be polled plus outputs not yet taken.
     pub queued: usize,
+    /// Receive slots fed by a publisher, over all subscribers.
+    pub feeds: usize,
+    /// Views (tile sizes) subscribers gave for publishers.
+    pub views: usize,
+    /// Peers the active-speaker detectors track.
+    pub speakers: usize,
 }

@@ -137,3 +137,27 @@ fn nack_and_rtx_recover_video_lost_on_both_legs() {
         "in sequence order, frames never go back"
     );
 }
+
+#[test]
+fn a_late_subscriber_gets_a_keyframe_asked_for_on_its_behalf() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 1);
+    world.connect_all();
+    // Long past its first keyframes.
+    world.run(Duration::from_secs(2));
+    assert_eq!(world.client(1).keyframe_requests.get(&"l".into()), None);
+
+    world.join(2, 7, false, 1);
+    world.connect_all();
+    world.run(Duration::from_secs(1));
+    assert!(
+        world.client(1).keyframe_requests[&"l".into()] >= 1,
+        "PLI on subscribe"
+    );
+    let (_, video) = slots_of(&world, 2, 1);
+    let video = received(&world, 2, video);
+    assert!(
+        video.len() > 20 && video[0].keyframe,
+        "starts at the keyframe"
+    );
+}

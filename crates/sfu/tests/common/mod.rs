@@ -30,6 +30,19 @@ pub struct World {
     next_video: Instant,
     /// Measuring (benchmarks): wall time inside the SFU and what it forwarded.
     pub measure: Option<Measure>,
+    /// Capturing (the load bench): SRTP and DTLS datagrams to the SFU are
+    /// kept here instead of delivered, to be replayed later at another
+    /// pace; STUN still flows so every ICE session stays up.
+    pub capture: Option<Vec<Captured>>,
+}
+
+/// A datagram on its way to the SFU, held back by [`World::capture`].
+#[derive(Debug)]
+pub struct Captured {
+    pub at: Instant,
+    pub source: SocketAddr,
+    pub destination: SocketAddr,
+    pub bytes: Vec<u8>,
 }
 
 /// Wall-clock cost of the SFU, measured around its calls only.
@@ -60,6 +73,7 @@ impl World {
             next_audio: now,
             next_video: now,
             measure: None,
+            capture: None,
         }
     }
 
@@ -155,6 +169,15 @@ impl World {
     fn step(&mut self) {
         let now = self.now;
         while let Some((source, destination, bytes)) = self.up.pop_due(now) {
+            if let Some(capture) = self.capture.as_mut().filter(|_| !is_stun(&bytes)) {
+                capture.push(Captured {
+                    at: now,
+                    source,
+                    destination,
+                    bytes,
+                });
+                continue;
+            }
             let started = self.measure.is_some().then(std::time::Instant::now);
             self.sfu.handle_receive(now, source, destination, &bytes);
             if let Some(started) = started {
@@ -248,7 +271,12 @@ fn drain_client(c: &mut Client, now: Instant, up: &mut Link) {
     c.timeout = at.max(now + Duration::from_micros(100));
 }
 
+/// STUN (RFC 7983: first byte 0 to 3).
+fn is_stun(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(|b| *b < 4)
+}
+
 /// RTP rather than RTCP, STUN or DTLS (RFC 7983 demultiplexing, RFC 5761).
-fn is_rtp(bytes: &[u8]) -> bool {
+pub fn is_rtp(bytes: &[u8]) -> bool {
     bytes.len() > 12 && (128..192).contains(&bytes[0]) && !(64..96).contains(&(bytes[1] & 0x7f))
 }
