@@ -1,11 +1,12 @@
 // Browser guests at /j/<code>: two Chromium contexts with fake cameras and
 // microphones join one meeting through the real SFU, see and hear each
 // other (WebRTC getStats), and leaving removes the tile on the other side.
-import { copyFileSync, mkdirSync } from "node:fs";
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { chromium, expect, test, type Browser, type Page } from "@playwright/test";
 import { GUEST_DIR, required } from "./env";
 import { startExtraParticipant } from "./extra-participant";
-import { createMeeting } from "./meetings";
+import { createMeeting, lines } from "./meetings";
+import { crowd } from "./signalling";
 
 const SCREENSHOT_FOR_DOCS = new URL("../../docs/screenshots/guest-meeting.png", import.meta.url);
 
@@ -34,6 +35,44 @@ async function guestPage(browser: Browser): Promise<Page> {
     };
   });
   return context.newPage();
+}
+
+/**
+ * A browser whose fake microphone plays a steady tone (Chromium's own fake
+ * microphone beeps briefly once a second, too quiet on average to be
+ * anyone's "active speaker"), so one guest is clearly the one talking.
+ */
+async function talkingBrowser(): Promise<Browser> {
+  const wav = `${GUEST_DIR}/tone.wav`;
+  writeFileSync(wav, tone(440, 2, 0.3));
+  const options = test.info().project.use.launchOptions ?? {};
+  return chromium.launch({
+    ...options,
+    args: [...(options.args ?? []), `--use-file-for-fake-audio-capture=${wav}`],
+  });
+}
+
+/** A mono 16-bit 48 kHz WAV of a sine tone. */
+function tone(hz: number, seconds: number, amplitude: number): Buffer {
+  const rate = 48_000;
+  const samples = rate * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write("RIFF", 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write("WAVEfmt ", 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write("data", 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) {
+    wav.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * amplitude * 32767), 44 + i * 2);
+  }
+  return wav;
 }
 
 async function received(page: Page): Promise<Received> {
@@ -68,7 +107,8 @@ test("two browser guests see and hear each other, and leaving removes the tile",
   required("CONFAB_BASE_URL");
   mkdirSync(GUEST_DIR, { recursive: true });
   const code = await createMeeting(request, { title: "Guest call" });
-  const ana = await guestPage(browser);
+  const loud = await talkingBrowser();
+  const ana = await guestPage(loud);
   const ben = await guestPage(browser);
 
   await ana.goto(`/j/${code}`);
@@ -104,9 +144,12 @@ test("two browser guests see and hear each other, and leaving removes the tile",
         }, { timeout: 15_000, message: `media keeps arriving on page ${i}` })
         .toBe(true);
     }
+    // Ana talks: both pages outline her tile.
+    await expect(ben.getByRole("figure", { name: "Ana", exact: true })).toHaveClass(/speaking/);
+    await expect(ana.getByRole("figure", { name: "Ana (you)" })).toHaveClass(/speaking/);
     await ana.screenshot({ path: `${GUEST_DIR}/meeting-ana.png` });
     await ben.screenshot({ path: `${GUEST_DIR}/meeting-ben.png` });
-    copyFileSync(`${GUEST_DIR}/meeting-ana.png`, SCREENSHOT_FOR_DOCS);
+    copyFileSync(`${GUEST_DIR}/meeting-ben.png`, SCREENSHOT_FOR_DOCS);
   } finally {
     await extra?.stop();
   }
@@ -119,6 +162,7 @@ test("two browser guests see and hear each other, and leaving removes the tile",
   await expect(ana.getByRole("figure", { name: "Ben", exact: true })).toHaveCount(0);
   await expect(ana.getByText("Only you so far")).toBeVisible();
   await ana.getByRole("button", { name: "Leave" }).click();
+  await loud.close();
 });
 
 test("a wrong passcode shows the server's sentence and the form stays", async ({ browser, request }) => {
@@ -128,13 +172,7 @@ test("a wrong passcode shows the server's sentence and the form stays", async ({
   const page = await guestPage(browser);
 
   // What the server said, read off the socket, is what the page must show.
-  const errors: string[] = [];
-  page.on("websocket", (ws) =>
-    ws.on("framereceived", ({ payload }) => {
-      const msg = JSON.parse(String(payload)) as { type: string; code?: string; message?: string };
-      if (msg.type === "error" && msg.code === "wrong_passcode" && msg.message) errors.push(msg.message);
-    }),
-  );
+  const errors = serverErrors(page, "wrong_passcode");
   await join(page, code, "Guest", "1234-wrong");
   await expect.poll(() => errors.length).toBe(1);
   await expect(page.getByRole("alert")).toHaveText(errors[0]!);
@@ -144,6 +182,49 @@ test("a wrong passcode shows the server's sentence and the form stays", async ({
   await page.getByLabel("Passcode").fill("4711-right");
   await page.getByRole("button", { name: "Join", exact: true }).click();
   await expect(page.getByRole("figure", { name: "Guest (you)" })).toBeVisible();
+  await page.getByRole("button", { name: "Leave" }).click();
+  await expect(page.getByRole("heading", { name: "You left the meeting" })).toBeVisible();
+});
+
+/** Collects the `message` of every `error` with `code` the page's sockets receive. */
+function serverErrors(page: Page, code: string): string[] {
+  const errors: string[] = [];
+  page.on("websocket", (ws) =>
+    ws.on("framereceived", ({ payload }) => {
+      const msg = JSON.parse(String(payload)) as { type: string; code?: string; message?: string };
+      if (msg.type === "error" && msg.code === code && msg.message) errors.push(msg.message);
+    }),
+  );
+  return errors;
+}
+
+test("a full server says so in the server's words, and the lobby says who we wait for", async ({ browser, request }) => {
+  required("CONFAB_BASE_URL");
+  const code = await createMeeting(request, { title: "Busy office" });
+  const page = await guestPage(browser);
+  // Every free line taken by plain signalling connections from another tab.
+  const holder = await page.context().newPage();
+  await holder.goto(`/j/${code}`);
+  const people = crowd(holder);
+  const now = await lines(request);
+  await people.join(code, now.licensed - now.in_use, "Caller");
+  try {
+    const errors = serverErrors(page, "server_full");
+    await join(page, code, "Late guest");
+    await expect.poll(() => errors.length).toBe(1);
+    expect(errors[0]).toMatch(/^All \d+ lines are in use\./);
+    await expect(page.getByRole("alert")).toHaveText(errors[0]!);
+    await page.screenshot({ path: `${GUEST_DIR}/server-full.png` });
+  } finally {
+    await people.leave();
+    await holder.close();
+  }
+
+  const lobby = await createMeeting(request, { title: "Interviews", lobby: true });
+  await page.goto(`/j/${lobby}`);
+  await expect(page.getByText("You wait in the lobby until the host lets you in.")).toBeVisible();
+  await join(page, lobby, "Candidate");
+  await expect(page.getByRole("heading", { name: "Waiting for the host" })).toBeVisible();
   await page.getByRole("button", { name: "Leave" }).click();
   await expect(page.getByRole("heading", { name: "You left the meeting" })).toBeVisible();
 });
