@@ -5,7 +5,7 @@
 import type { GuestMeeting } from "../lib/generated/GuestMeeting";
 import type { Participant } from "../lib/generated/Participant";
 import type { ServerMessage } from "../lib/generated/ServerMessage";
-import { CAMERA, RECEIVE_SLOTS, SIMULCAST_ENCODINGS, forwardedCodecs, layerActivity, simulcastSendRids, viewSize } from "./lib/media";
+import { CAMERA, RECEIVE_SLOTS, forwardedCodecs, layerActivity, simulcastEncodings, simulcastSendRids, viewSize } from "./lib/media";
 import { signallingUrl } from "./lib/meeting";
 import { Signalling } from "./lib/signalling";
 
@@ -236,9 +236,11 @@ export class Call {
     };
     const audio = this.local?.getAudioTracks()[0];
     const video = this.local?.getVideoTracks()[0];
+    const size = video?.getSettings();
+    const sendEncodings = simulcastEncodings(size?.width, size?.height);
     const send = [
       pc.addTransceiver(audio ?? "audio", { direction: "sendonly" }),
-      pc.addTransceiver(video ?? "video", { direction: "sendonly", sendEncodings: SIMULCAST_ENCODINGS }),
+      pc.addTransceiver(video ?? "video", { direction: "sendonly", sendEncodings }),
     ];
     this.videoSender = send[1]!.sender;
     const receive: RTCRtpTransceiver[] = [];
@@ -250,7 +252,9 @@ export class Call {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const rids = simulcastSendRids(offer.sdp ?? "");
-    if (rids.join(";") !== "l;m;h") console.warn("simulcast layers are not offered lowest first:", rids);
+    if (rids.join(";") !== sendEncodings.map((e) => e.rid).join(";")) {
+      console.warn("simulcast layers are not offered lowest first:", rids);
+    }
     this.signalling?.send({ type: "offer", sdp: offer.sdp ?? "" });
     // The server asks for layers as people arrive; until then nobody receives us.
     this.setLayers([]);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVE_SLOTS, SIMULCAST_ENCODINGS, forwardedCodecs, layerActivity, simulcastSendRids, viewSize } from "./media";
+import {
+  RECEIVE_SLOTS,
+  SIMULCAST_ENCODINGS,
+  forwardedCodecs,
+  layerActivity,
+  simulcastEncodings,
+  simulcastSendRids,
+  viewSize,
+} from "./media";
 
 describe("forwardedCodecs", () => {
   const video = [
@@ -53,5 +61,23 @@ describe("RECEIVE_SLOTS", () => {
     const base = 2700;
     const perSlot = 2263;
     expect(base + perSlot * RECEIVE_SLOTS).toBeLessThan(0.7 * 64 * 1024);
+  });
+});
+
+describe("simulcastEncodings", () => {
+  it("gives a small camera two layers and a big or unknown one three, lowest first", () => {
+    expect(simulcastEncodings(640, 480).map((e) => [e.rid, e.scaleResolutionDownBy])).toEqual([
+      ["l", 2],
+      ["h", undefined],
+    ]);
+    expect(simulcastEncodings(1280, 720).map((e) => e.rid)).toEqual(["l", "m", "h"]);
+    expect(simulcastEncodings(960, 540).map((e) => e.rid)).toEqual(["l", "m", "h"]);
+    expect(simulcastEncodings().map((e) => e.rid)).toEqual(["l", "m", "h"]);
+  });
+
+  it("hands out copies, so the call may change them", () => {
+    const a = simulcastEncodings(640, 480);
+    a[0]!.active = false;
+    expect(simulcastEncodings(640, 480)[0]!.active).toBeUndefined();
   });
 });

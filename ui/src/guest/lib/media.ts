@@ -17,6 +17,23 @@ export const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
   { rid: "h" },
 ];
 
+/**
+ * Two layers, a half and the whole picture, for a camera smaller than
+ * 960×540: Chromium makes only two layers of such a picture, and with three
+ * encodings it drops the top one, so a 640×480 camera would reach a big tile
+ * as 320×240 at best.
+ */
+export const SMALL_CAMERA_ENCODINGS: RTCRtpEncodingParameters[] = [
+  { rid: "l", scaleResolutionDownBy: 2 },
+  { rid: "h" },
+];
+
+/** The encodings for a camera that delivers `width`×`height` (unknown: the full ladder). */
+export function simulcastEncodings(width?: number, height?: number): RTCRtpEncodingParameters[] {
+  const small = width !== undefined && height !== undefined && width * height < 960 * 540;
+  return (small ? SMALL_CAMERA_ENCODINGS : SIMULCAST_ENCODINGS).map((e) => ({ ...e }));
+}
+
 /** What the camera is asked for: modest, since simulcast encodes it three times. */
 export const CAMERA: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24 } };
 
