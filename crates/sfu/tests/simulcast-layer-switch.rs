@@ -9,6 +9,12 @@ use std::time::Duration;
 use common::World;
 use confab_sfu::{Rid, SfuEvent, View};
 
+/// A tile that the top layer fills.
+const BIG: View = View::Tile {
+    width: 1280,
+    height: 720,
+};
+
 fn video_slot(world: &World, subscriber: u64) -> confab_sfu::Mid {
     world
         .events
@@ -50,11 +56,7 @@ fn the_layer_switches_at_a_keyframe_after_the_tile_grows() {
         .copied();
     assert_eq!(before, None, "nobody asked for the high layer yet");
 
-    let big = View::Tile {
-        width: 1280,
-        height: 720,
-    };
-    world.sfu.set_view(2, 1, big).expect("known peers");
+    world.sfu.set_view(2, 1, BIG).expect("known peers");
     world.drive_sfu();
     world.run(Duration::from_secs(1));
 
@@ -150,11 +152,7 @@ fn a_layer_the_publisher_does_not_send_is_given_up_for_the_next_one_down() {
     world.join(1, 7, true, 1);
     world.client_mut(1).sending[2] = false;
     world.join(2, 7, false, 1);
-    let big = View::Tile {
-        width: 1280,
-        height: 720,
-    };
-    world.sfu.set_view(2, 1, big).expect("known peers");
+    world.sfu.set_view(2, 1, BIG).expect("known peers");
     world.connect_all();
     world.run(Duration::from_secs(3));
 
