@@ -154,9 +154,14 @@ test("two browser guests see and hear each other, and leaving removes the tile",
     await extra?.stop();
   }
 
-  // Mute shows on the other side, then leaving removes the tile there.
+  // Mute and camera off show on the other side, then leaving removes the tile there.
+  const benOnAna = ana.getByRole("figure", { name: "Ben", exact: true });
   await ben.getByRole("button", { name: "Mute" }).click();
-  await expect(ana.getByRole("figure", { name: "Ben", exact: true })).toContainText("muted");
+  await expect(benOnAna).toContainText("muted");
+  await expect(benOnAna.locator(".placeholder")).toHaveCount(0);
+  await ben.getByRole("button", { name: "Stop camera" }).click();
+  await expect(benOnAna.locator(".placeholder")).toHaveText("B");
+  await expect(ben.getByRole("button", { name: "Start camera" })).toHaveAttribute("aria-pressed", "true");
   await ben.getByRole("button", { name: "Leave" }).click();
   await expect(ben.getByRole("heading", { name: "You left the meeting" })).toBeVisible();
   await expect(ana.getByRole("figure", { name: "Ben", exact: true })).toHaveCount(0);

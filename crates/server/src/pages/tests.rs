@@ -231,3 +231,23 @@ fn the_guest_page_carries_the_meeting_as_json_that_cannot_close_its_script() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_join_page_says_a_passcode_is_needed_but_never_gives_it_or_the_host_key() {
+    let app = app();
+    let new = NewMeeting {
+        passcode: Some("sesame-4711".into()),
+        lobby: true,
+        ..NewMeeting::titled("Board")
+    };
+    let meeting = app.state.meetings().create(new, "admin").await.unwrap();
+    let page = app.get(&format!("/j/{}", meeting.code)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("This meeting has a passcode"));
+    assert!(!page.body.contains("sesame-4711"), "{}", page.body);
+    assert!(!page.body.contains(&meeting.host_key), "{}", page.body);
+    if page.body.contains("id=\"confab-meeting\"") {
+        assert!(page.body.contains("\"passcode_required\":true"));
+        assert!(page.body.contains("\"lobby\":true"));
+    }
+}
