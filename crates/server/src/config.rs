@@ -33,6 +33,10 @@ pub struct Config {
     /// How people reach this server (`https://office-pc:8443`), used in join
     /// links and invitations. `None`: the listening address.
     pub public_url: Option<String>,
+    /// Where clients send media when the UDP port is reached through port
+    /// forwarding: then the only address given to clients. `None`: the
+    /// addresses the server listens on.
+    pub media_public_addr: Option<SocketAddr>,
     /// Whether the TCP port speaks HTTPS.
     pub tls: TlsMode,
     /// PEM certificate chain to serve instead of the self-signed one.
@@ -72,6 +76,7 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub media_port: Option<u16>,
     pub public_url: Option<String>,
+    pub media_public_addr: Option<SocketAddr>,
     pub tls: Option<TlsMode>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -86,6 +91,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     media_port: Option<u16>,
     public_url: Option<String>,
+    media_public_addr: Option<SocketAddr>,
     tls: Option<TlsMode>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -100,6 +106,7 @@ impl Config {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             media_port: DEFAULT_PORT,
             public_url: None,
+            media_public_addr: None,
             tls: TlsMode::Auto,
             tls_cert: None,
             tls_key: None,
@@ -150,6 +157,7 @@ impl Config {
                 .or(file.public_url)
                 .map(|url| check_public_url(&url))
                 .transpose()?,
+            media_public_addr: overrides.media_public_addr.or(file.media_public_addr),
             tls: overrides.tls.or(file.tls).unwrap_or(defaults.tls),
             tls_cert: overrides.tls_cert.clone().or(file.tls_cert),
             tls_key: overrides.tls_key.clone().or(file.tls_key),

@@ -120,7 +120,8 @@ pub async fn start_with(
     signalling.hub().set_line_limit(licence.seat_limit());
     let admin_setup_link = state.admin_setup_link().await?;
     let (media, media_task) =
-        media::Media::start(media, Arc::clone(&signalling)).map_err(ServerError::Serve)?;
+        media::Media::start(media, Arc::clone(&signalling), config.media_public_addr)
+            .map_err(ServerError::Serve)?;
     let background = vec![
         tokio::spawn(Arc::clone(&signalling).run_timers()),
         tokio::spawn(background::sample_usage(

@@ -48,6 +48,10 @@ struct ServeArgs {
     /// like https://office-pc:8443 [default: the listening address]
     #[arg(long, env = "CONFAB_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// Where clients send media when the UDP port is forwarded by a router;
+    /// then the only media address given to clients
+    #[arg(long, env = "CONFAB_MEDIA_PUBLIC_ADDR", value_name = "ADDR:PORT")]
+    media_public_addr: Option<std::net::SocketAddr>,
     /// HTTPS on the TCP port: auto is on unless listening on loopback only
     #[arg(long, env = "CONFAB_TLS", value_name = "MODE")]
     tls: Option<confab_server::config::TlsMode>,
@@ -123,6 +127,7 @@ fn serve(place: Place, args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         media_port: args.media_port,
         public_url: args.public_url,
+        media_public_addr: args.media_public_addr,
         tls: args.tls,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,

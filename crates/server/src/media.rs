@@ -38,17 +38,24 @@ pub struct Media {
     local: SocketAddr,
     /// Addresses clients reach the socket at (the answer's candidates).
     candidates: Vec<SocketAddr>,
+    /// The configured public address, when the port is forwarded.
+    public: Option<SocketAddr>,
 }
 
 impl Media {
     /// Takes over the bound media socket and starts the driver task, which
     /// delivers SFU events through `signalling`.
+    ///
+    /// `public`, when given, is the only address handed to clients: the
+    /// media port as reached through a router's port forwarding (or, in
+    /// tests, through an impairing relay).
     pub fn start(
         socket: UdpSocket,
         signalling: Arc<Signalling>,
+        public: Option<SocketAddr>,
     ) -> io::Result<(Arc<Self>, tokio::task::JoinHandle<()>)> {
         let local = socket.local_addr()?;
-        let candidates = candidates(local);
+        let candidates = public.map_or_else(|| candidates(local), |public| vec![public]);
         let media = Arc::new(Self {
             sfu: Mutex::new(Sfu::new(SfuConfig {
                 candidates: candidates.clone(),
@@ -57,6 +64,7 @@ impl Media {
             wake: Notify::new(),
             local,
             candidates,
+            public,
         });
         signalling.attach_media(Arc::clone(&media));
         let task = tokio::spawn(drive(Arc::clone(&media), socket, signalling));
@@ -141,7 +149,9 @@ impl Media {
     }
 
     fn destination(&self, source: SocketAddr) -> SocketAddr {
-        destination(self.local, &self.candidates, source)
+        // Behind a forwarded port everything arrives for the public address.
+        self.public
+            .unwrap_or_else(|| destination(self.local, &self.candidates, source))
     }
 }
 
