@@ -1,0 +1,237 @@
+//! What `confab-bot` publishes and measures, usable from tests too: a
+//! chirp per participant name, and a [`Recorder`] that reads the frame
+//! counters stamped into received pictures and finds chirps in received
+//! audio.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use confab_media::VideoFrame;
+use confab_media::synth::audio::{Chirp, ChirpDetector};
+use confab_media::synth::video::read_stamp;
+use confab_proto::signal::ParticipantId;
+use serde_json::{Value, json};
+
+use crate::playback::{AudioCallback, FrameCallback, ReceiveStats};
+
+/// One chirp sweep; the detector's template is this long.
+pub const CHIRP_PERIOD: Duration = Duration::from_millis(50);
+/// A gap between two decoded pictures longer than this is a freeze.
+pub const FREEZE: Duration = Duration::from_millis(500);
+/// Received audio kept per participant for chirp detection: the last two
+/// seconds (the matched filter is O(audio × template)).
+const AUDIO_KEEP: usize = 2 * 48_000;
+/// Lowest detector score that counts as the chirp (see `ChirpDetector::new`).
+const CHIRP_THRESHOLD: f32 = 0.5;
+
+/// The chirp a participant called `name` sends. Names map to eight
+/// chirps of different sweep rates (up and down), which a matched filter
+/// tells apart; chirps of the same rate but another band would not be.
+pub fn chirp_for(name: &str) -> Chirp {
+    let k = name.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 8;
+    let band = 500.0 + 400.0 * f64::from(k);
+    let (f0, f1) = if k % 2 == 0 {
+        (300.0, 300.0 + band)
+    } else {
+        (300.0 + band, 300.0)
+    };
+    Chirp::new(f0, f1, CHIRP_PERIOD, 0.3)
+}
+
+/// What was seen of one remote participant.
+#[derive(Debug, Clone, Default)]
+pub struct Track {
+    pub frames_decoded: u64,
+    pub stamps_in_order: u64,
+    pub stamps_out_of_order: u64,
+    /// Jumps of more than one frame number.
+    pub stamp_gaps: u64,
+    /// Frame numbers skipped over in those jumps.
+    pub frames_missing: u64,
+    pub unreadable_stamps: u64,
+    pub freezes: u64,
+    pub first_frame: Option<Instant>,
+    pub last_frame: Option<Instant>,
+    pub last_stamp: Option<u32>,
+    audio: Vec<f32>,
+}
+
+impl Track {
+    fn on_frame(&mut self, frame: &VideoFrame, now: Instant) {
+        self.frames_decoded += 1;
+        if let Some(last) = self.last_frame
+            && now.duration_since(last) > FREEZE
+        {
+            self.freezes += 1;
+        }
+        self.first_frame.get_or_insert(now);
+        self.last_frame = Some(now);
+        let Some(stamp) = read_stamp(frame) else {
+            self.unreadable_stamps += 1;
+            return;
+        };
+        let n = stamp.frame_number;
+        match self.last_stamp {
+            Some(last) if n <= last => self.stamps_out_of_order += 1,
+            Some(last) => {
+                self.stamps_in_order += 1;
+                if n > last + 1 {
+                    self.stamp_gaps += 1;
+                    self.frames_missing += u64::from(n - last - 1);
+                }
+                self.last_stamp = Some(n);
+            }
+            None => {
+                self.stamps_in_order += 1;
+                self.last_stamp = Some(n);
+            }
+        }
+    }
+
+    fn on_audio(&mut self, samples: &[f32]) {
+        self.audio.extend_from_slice(samples);
+        if self.audio.len() > AUDIO_KEEP * 2 {
+            let cut = self.audio.len() - AUDIO_KEEP;
+            self.audio.drain(..cut);
+        }
+    }
+
+    /// Chirps of `chirp` found in the last two seconds of audio.
+    pub fn chirps(&self, chirp: &Chirp) -> usize {
+        let start = self.audio.len().saturating_sub(AUDIO_KEEP);
+        ChirpDetector::new(chirp, CHIRP_THRESHOLD)
+            .find_all(&self.audio[start..])
+            .len()
+    }
+
+    /// Seconds of audio the chirp count looked at.
+    pub fn audio_analysed(&self) -> Duration {
+        let n = self.audio.len().min(AUDIO_KEEP);
+        Duration::from_secs_f64(n as f64 / 48_000.0)
+    }
+}
+
+/// Collects [`Track`]s from a meeting's frame and audio callbacks.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<HashMap<ParticipantId, Track>>>);
+
+impl Recorder {
+    pub fn lock(&self) -> MutexGuard<'_, HashMap<ParticipantId, Track>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The callback for [`crate::MediaOptions::on_video`].
+    pub fn frame_callback(&self) -> FrameCallback {
+        let me = self.clone();
+        Arc::new(move |p, frame| me.lock().entry(p).or_default().on_frame(frame, Instant::now()))
+    }
+
+    /// The callback for [`crate::MediaOptions::on_audio`].
+    pub fn audio_callback(&self) -> AudioCallback {
+        let me = self.clone();
+        Arc::new(move |p, samples| me.lock().entry(p).or_default().on_audio(samples))
+    }
+
+    pub fn track(&self, p: ParticipantId) -> Track {
+        self.lock().get(&p).cloned().unwrap_or_default()
+    }
+}
+
+/// One JSON line describing what a bot received from everyone.
+pub fn summary(
+    name: &str,
+    id: Option<ParticipantId>,
+    joined_at: Instant,
+    names: &HashMap<ParticipantId, String>,
+    recorder: &Recorder,
+    stats: &HashMap<ParticipantId, ReceiveStats>,
+) -> Value {
+    let tracks = recorder.lock().clone();
+    let mut remotes = Vec::new();
+    let mut first_frame: Option<Instant> = None;
+    let mut ids: Vec<ParticipantId> = tracks.keys().chain(stats.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for p in ids {
+        let t = tracks.get(&p).cloned().unwrap_or_default();
+        let s = stats.get(&p).copied().unwrap_or_default();
+        let remote_name = names.get(&p).cloned();
+        let chirps = remote_name.as_deref().map(|n| t.chirps(&chirp_for(n)));
+        if let Some(f) = t.first_frame {
+            first_frame = Some(first_frame.map_or(f, |x| x.min(f)));
+        }
+        let ms = |at: Option<Instant>| at.map(|a| a.saturating_duration_since(joined_at).as_millis() as u64);
+        remotes.push(json!({
+            "participant": p,
+            "name": remote_name,
+            "frames_received": s.video_frames,
+            "frames_decoded": t.frames_decoded,
+            "stamps_in_order": t.stamps_in_order,
+            "stamps_out_of_order": t.stamps_out_of_order,
+            "stamp_gaps": t.stamp_gaps,
+            "frames_missing": t.frames_missing,
+            "unreadable_stamps": t.unreadable_stamps,
+            "freezes": t.freezes,
+            "keyframe_requests": s.keyframe_requests,
+            "audio_packets": s.audio_packets,
+            "audio_ms": s.audio_ms,
+            "chirps_detected": chirps,
+            "chirps_expected": (t.audio_analysed().as_millis() / CHIRP_PERIOD.as_millis()) as u64,
+            "join_to_first_frame_ms": ms(t.first_frame),
+            "packet_loss": s.loss,
+        }));
+    }
+    json!({
+        "bot": name,
+        "participant": id,
+        "join_to_first_frame_ms": first_frame.map(|f| f.saturating_duration_since(joined_at).as_millis() as u64),
+        "remotes": remotes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_media::synth::audio::AudioSource;
+    use confab_media::synth::video::TestPattern;
+
+    #[test]
+    fn names_get_chirps_that_the_detector_tells_apart() {
+        let names = ["bot-0", "bot-1", "bot-2", "bot-3"];
+        let ks: std::collections::HashSet<String> =
+            names.iter().map(|n| format!("{:?}", chirp_for(n).sweep(0.0)[..50].to_vec())).collect();
+        assert!(ks.len() >= 3, "most names get their own chirp");
+        for a in names {
+            let mut audio = vec![0.0f32; 48_000];
+            chirp_for(a).fill(&mut audio);
+            let mut track = Track::default();
+            track.on_audio(&audio);
+            assert!(track.chirps(&chirp_for(a)) >= 15, "{a} finds its own chirp");
+            for b in names {
+                let (ca, cb) = (chirp_for(a).sweep(0.0), chirp_for(b).sweep(0.0));
+                if ca != cb {
+                    assert_eq!(track.chirps(&chirp_for(b)), 0, "{b}'s chirp is not in {a}'s audio");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stamps_count_order_gaps_and_freezes() {
+        let mut pattern = TestPattern::new(320, 180, 15).unwrap();
+        let mut frames: Vec<VideoFrame> = (0..6).map(|_| pattern.next_frame()).collect();
+        frames.swap(3, 4); // 0 1 2 4 3 5
+        frames.remove(5); // 0 1 2 4 3
+        let t0 = Instant::now();
+        let mut track = Track::default();
+        for (i, f) in frames.iter().enumerate() {
+            let pause = if i == 4 { 900 } else { 0 };
+            track.on_frame(f, t0 + Duration::from_millis(66 * i as u64 + pause));
+        }
+        assert_eq!(track.frames_decoded, 5);
+        assert_eq!((track.stamps_in_order, track.stamps_out_of_order), (4, 1));
+        assert_eq!((track.stamp_gaps, track.frames_missing), (1, 1));
+        assert_eq!(track.freezes, 1);
+    }
+}

@@ -1,0 +1,169 @@
+//! The WebSocket side: URLs, connecting, and the hello/join/resume
+//! exchanges that come before the driver loop takes over.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use confab_proto::signal::{ClientMessage, ServerMessage};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::ClientError;
+
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long one connection attempt, or one awaited answer, may take.
+pub(crate) const ANSWER_WAIT: Duration = Duration::from_secs(10);
+
+/// A server base URL (`http://host:port`), checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    base: String,
+    host: String,
+    port: u16,
+}
+
+impl ServerUrl {
+    pub fn parse(url: &str) -> Result<Self, ClientError> {
+        let bad = |reason| ClientError::BadUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let trimmed = url.trim().trim_end_matches('/');
+        let (rest, default_port) = if let Some(r) = trimmed.strip_prefix("http://") {
+            (r, 80)
+        } else if trimmed.starts_with("https://") {
+            return Err(bad("this client speaks plain http:// only so far"));
+        } else {
+            return Err(bad("it must start with http://"));
+        };
+        if rest.is_empty() || rest.contains('/') {
+            return Err(bad("it must be scheme, host and port only, like http://office-pc:8443"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+                let port = p.parse().map_err(|_| bad("the port is not a number"))?;
+                (h.to_owned(), port)
+            }
+            _ => (rest.to_owned(), default_port),
+        };
+        if host.is_empty() {
+            return Err(bad("the host is missing"));
+        }
+        Ok(Self {
+            base: trimmed.to_owned(),
+            host,
+            port,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The signalling WebSocket's URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws{}/ws", &self.base["http".len()..])
+    }
+
+    /// The server's address as seen from here (for choosing the local
+    /// interface the media socket binds to).
+    pub fn resolve(&self) -> Result<SocketAddr, ClientError> {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        (host, self.port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| ClientError::Connect {
+                url: self.base.clone(),
+                detail: format!("cannot resolve {host}"),
+            })
+    }
+}
+
+pub(crate) async fn connect(url: &ServerUrl) -> Result<Ws, ClientError> {
+    let target = url.ws_url();
+    let attempt = tokio_tungstenite::connect_async(target.as_str());
+    match tokio::time::timeout(ANSWER_WAIT, attempt).await {
+        Err(_) => Err(ClientError::Timeout(ANSWER_WAIT)),
+        Ok(Err(e)) => Err(ClientError::Connect {
+            url: url.base().to_owned(),
+            detail: e.to_string(),
+        }),
+        Ok(Ok((ws, _))) => Ok(ws),
+    }
+}
+
+pub(crate) async fn send(ws: &mut Ws, msg: &ClientMessage) -> Result<(), ClientError> {
+    let text = serde_json::to_string(msg).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    ws.send(Message::Text(text.into()))
+        .await
+        .map_err(|_| ClientError::ConnectionLost)
+}
+
+/// The next server message: `Ok(None)` when the socket closed.
+pub(crate) async fn next(ws: &mut Ws) -> Result<Option<ServerMessage>, ClientError> {
+    loop {
+        match ws.next().await {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(None),
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(&t)
+                    .map(Some)
+                    .map_err(|e| ClientError::Protocol(format!("{e}: {t}")));
+            }
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Waits for the answer to a request: skips nothing, since before the
+/// driver loop only welcome / joined / lobby / error can come.
+pub(crate) async fn answer(ws: &mut Ws) -> Result<ServerMessage, ClientError> {
+    match tokio::time::timeout(ANSWER_WAIT, next(ws)).await {
+        Err(_) => Err(ClientError::Timeout(ANSWER_WAIT)),
+        Ok(Ok(None)) => Err(ClientError::ConnectionLost),
+        Ok(Ok(Some(ServerMessage::Error { code, message }))) => {
+            Err(ClientError::Server { code, message })
+        }
+        Ok(other) => other.map(|m| m.expect("checked above")),
+    }
+}
+
+/// Connects and says hello; returns the socket and the `welcome`.
+pub(crate) async fn greet(url: &ServerUrl) -> Result<(Ws, ServerMessage), ClientError> {
+    let mut ws = connect(url).await?;
+    send(&mut ws, &ClientMessage::Hello { version: 1 }).await?;
+    let welcome = answer(&mut ws).await?;
+    if !matches!(welcome, ServerMessage::Welcome { .. }) {
+        return Err(ClientError::Protocol(format!(
+            "expected welcome, got {welcome:?}"
+        )));
+    }
+    Ok((ws, welcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_give_the_websocket_url_and_bad_ones_say_why() {
+        let u = ServerUrl::parse("http://127.0.0.1:8443/").unwrap();
+        assert_eq!(u.ws_url(), "ws://127.0.0.1:8443/ws");
+        assert_eq!(u.resolve().unwrap().port(), 8443);
+        assert_eq!(
+            ServerUrl::parse("http://office").unwrap().ws_url(),
+            "ws://office/ws"
+        );
+        assert_eq!(
+            ServerUrl::parse("http://[::1]:9000").unwrap().resolve().unwrap(),
+            "[::1]:9000".parse().unwrap()
+        );
+        for bad in ["office:8443", "http://", "http://h:x", "http://h:1/path", "https://h"] {
+            let err = ServerUrl::parse(bad).unwrap_err();
+            assert!(matches!(err, ClientError::BadUrl { .. }), "{bad}: {err}");
+        }
+    }
+}
