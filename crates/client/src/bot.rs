@@ -13,6 +13,12 @@ use confab_media::synth::video::read_stamp;
 use confab_proto::signal::ParticipantId;
 use serde_json::{Value, json};
 
+use confab_devices::fake::{FakeCamera, FakeMicrophone, Pacing, Plug};
+use confab_devices::{CameraFormat, DeviceId, DeviceInfo, DeviceKind};
+use confab_media::synth::video::TestPattern;
+
+use crate::error::ClientError;
+use crate::meeting::MediaOptions;
 use crate::playback::{AudioCallback, FrameCallback, ReceiveStats};
 
 /// One chirp sweep; the detector's template is this long.
@@ -37,6 +43,52 @@ pub fn chirp_for(name: &str) -> Chirp {
         (300.0 + band, 300.0)
     };
     Chirp::new(f0, f1, CHIRP_PERIOD, 0.3)
+}
+
+fn fake_info(kind: DeviceKind, name: &str) -> DeviceInfo {
+    DeviceInfo {
+        id: DeviceId(format!("fake-{kind}")),
+        name: format!("{name}'s fake {kind}"),
+        kind,
+        is_default: true,
+    }
+}
+
+/// Fake devices for a participant called `name`: a real-time camera
+/// showing the stamped test pattern (`video` = width, height, fps) and a
+/// microphone playing [`chirp_for`]`(name)`, with `recorder` taking what
+/// is received.
+pub fn fake_media(
+    name: &str,
+    video: Option<(u32, u32, u32)>,
+    audio: bool,
+    recorder: &Recorder,
+) -> Result<MediaOptions, ClientError> {
+    let mut media = MediaOptions {
+        on_video: Some(recorder.frame_callback()),
+        on_audio: Some(recorder.audio_callback()),
+        ..MediaOptions::default()
+    };
+    if audio {
+        media.microphone = Some(Box::new(FakeMicrophone::new(
+            fake_info(DeviceKind::Microphone, name),
+            Box::new(chirp_for(name)),
+            Pacing::RealTime,
+            Plug::new(),
+        )));
+    }
+    if let Some((width, height, fps)) = video {
+        let pattern = TestPattern::new(width, height, fps)
+            .map_err(|e| ClientError::Video(e.into()))?;
+        media.camera = Some(Box::new(FakeCamera::new(
+            fake_info(DeviceKind::Camera, name),
+            CameraFormat { width, height, fps },
+            Box::new(pattern),
+            Pacing::RealTime,
+            Plug::new(),
+        )));
+    }
+    Ok(media)
 }
 
 /// What was seen of one remote participant.

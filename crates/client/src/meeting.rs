@@ -133,9 +133,16 @@ impl Meeting {
         }
         let (events_tx, events) = mpsc::unbounded_channel();
         let (commands, commands_rx) = mpsc::unbounded_channel();
+        // Readable at once, before the driver has run.
+        let (me, participants) = match &first {
+            ServerMessage::Joined {
+                you, participants, ..
+            } => (Some(you.id), participants.clone()),
+            _ => (None, Vec::new()),
+        };
         let shared = Shared(Arc::new(Mutex::new(Snapshot {
-            me: None,
-            participants: Vec::new(),
+            me,
+            participants,
             connection: ConnectionState::Connected,
         })));
         let bus = FrameBus::default();

@@ -1,0 +1,62 @@
+//! Three clients in one meeting on loopback through the real server and
+//! SFU: each decodes the other two's stamped frame counters in order and
+//! hears their chirps.
+
+mod support;
+
+use std::time::Duration;
+
+use confab_client::bot::chirp_for;
+use support::{Peer, Server, eventually};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_clients_see_each_others_frame_counters_in_order_and_hear_their_chirps() {
+    let server = Server::start(None).await;
+    let code = server.meeting(None).await;
+    let mut peers = Vec::new();
+    for name in ["Ana", "Ben", "Cleo"] {
+        peers.push(Peer::join(&server, &code, name, true).await);
+    }
+    let ids: Vec<u64> = peers.iter().map(Peer::id).collect();
+    for peer in &peers {
+        for &other in ids.iter().filter(|&&o| o != peer.id()) {
+            peer.meeting.set_view(other, 640, 360).unwrap();
+        }
+    }
+
+    let enough = |peers: &[Peer]| {
+        peers.iter().all(|p| {
+            ids.iter().filter(|&&o| o != p.id()).all(|&o| {
+                let t = p.recorder.track(o);
+                t.stamps_in_order >= 45 && t.audio_analysed() >= Duration::from_secs(2)
+            })
+        })
+    };
+    let flowed = eventually(Duration::from_secs(40), || enough(&peers)).await;
+
+    let mut report = String::new();
+    for p in &peers {
+        for (i, &o) in ids.iter().enumerate().filter(|(_, o)| **o != p.id()) {
+            let t = p.recorder.track(o);
+            let chirps = t.chirps(&chirp_for(&peers[i].name));
+            let stats = p.meeting.stats().get(&o).copied().unwrap_or_default();
+            report.push_str(&format!(
+                "{} <- {}: in order {}, out of order {}, gaps {} ({} missing), unreadable {}, freezes {}, chirps {chirps}, {stats:?}\n",
+                p.name, peers[i].name, t.stamps_in_order, t.stamps_out_of_order, t.stamp_gaps,
+                t.frames_missing, t.unreadable_stamps, t.freezes
+            ));
+            assert!(flowed, "media did not flow in time:\n{report}");
+            assert_eq!(t.stamps_out_of_order, 0, "{report}");
+            assert!(t.stamp_gaps <= 3, "few gaps: {report}");
+            assert!(chirps >= 10, "chirps of {} heard: {report}", peers[i].name);
+            let wrong = if i == 0 { 1 } else { 0 };
+            if chirp_for(&peers[wrong].name).sweep(0.0) != chirp_for(&peers[i].name).sweep(0.0) {
+                assert_eq!(t.chirps(&chirp_for(&peers[wrong].name)), 0, "{report}");
+            }
+        }
+    }
+    println!("{report}");
+    for p in peers {
+        p.meeting.leave().await.unwrap();
+    }
+}
