@@ -235,9 +235,11 @@ impl Driver {
         for msg in send {
             self.send(&msg).await;
         }
-        let mut snapshot = self.shared.lock();
-        snapshot.me = self.session.me();
-        snapshot.participants = self.session.participants().values().cloned().collect();
+        if self.session.phase() == Phase::Joined {
+            let mut snapshot = self.shared.lock();
+            snapshot.me = self.session.me();
+            snapshot.participants = self.session.participants().values().cloned().collect();
+        }
     }
 
     /// Starts a new media connection in place of the old one.
