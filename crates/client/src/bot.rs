@@ -35,7 +35,10 @@ const CHIRP_THRESHOLD: f32 = 0.5;
 /// chirps of different sweep rates (up and down), which a matched filter
 /// tells apart; chirps of the same rate but another band would not be.
 pub fn chirp_for(name: &str) -> Chirp {
-    let k = name.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 8;
+    let k = name
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 8;
     let band = 500.0 + 400.0 * f64::from(k);
     let (f0, f1) = if k % 2 == 0 {
         (300.0, 300.0 + band)
@@ -78,8 +81,8 @@ pub fn fake_media(
         )));
     }
     if let Some((width, height, fps)) = video {
-        let pattern = TestPattern::new(width, height, fps)
-            .map_err(|e| ClientError::Video(e.into()))?;
+        let pattern =
+            TestPattern::new(width, height, fps).map_err(|e| ClientError::Video(e.into()))?;
         media.camera = Some(Box::new(FakeCamera::new(
             fake_info(DeviceKind::Camera, name),
             CameraFormat { width, height, fps },
@@ -176,7 +179,12 @@ impl Recorder {
     /// The callback for [`crate::MediaOptions::on_video`].
     pub fn frame_callback(&self) -> FrameCallback {
         let me = self.clone();
-        Arc::new(move |p, frame| me.lock().entry(p).or_default().on_frame(frame, Instant::now()))
+        Arc::new(move |p, frame| {
+            me.lock()
+                .entry(p)
+                .or_default()
+                .on_frame(frame, Instant::now())
+        })
     }
 
     /// The callback for [`crate::MediaOptions::on_audio`].
@@ -213,7 +221,9 @@ pub fn summary(
         if let Some(f) = t.first_frame {
             first_frame = Some(first_frame.map_or(f, |x| x.min(f)));
         }
-        let ms = |at: Option<Instant>| at.map(|a| a.saturating_duration_since(joined_at).as_millis() as u64);
+        let ms = |at: Option<Instant>| {
+            at.map(|a| a.saturating_duration_since(joined_at).as_millis() as u64)
+        };
         remotes.push(json!({
             "participant": p,
             "name": remote_name,
@@ -251,8 +261,10 @@ mod tests {
     #[test]
     fn names_get_chirps_that_the_detector_tells_apart() {
         let names = ["bot-0", "bot-1", "bot-2", "bot-3"];
-        let ks: std::collections::HashSet<String> =
-            names.iter().map(|n| format!("{:?}", chirp_for(n).sweep(0.0)[..50].to_vec())).collect();
+        let ks: std::collections::HashSet<String> = names
+            .iter()
+            .map(|n| format!("{:?}", chirp_for(n).sweep(0.0)[..50].to_vec()))
+            .collect();
         assert!(ks.len() >= 3, "most names get their own chirp");
         for a in names {
             let mut audio = vec![0.0f32; 48_000];
@@ -263,7 +275,11 @@ mod tests {
             for b in names {
                 let (ca, cb) = (chirp_for(a).sweep(0.0), chirp_for(b).sweep(0.0));
                 if ca != cb {
-                    assert_eq!(track.chirps(&chirp_for(b)), 0, "{b}'s chirp is not in {a}'s audio");
+                    assert_eq!(
+                        track.chirps(&chirp_for(b)),
+                        0,
+                        "{b}'s chirp is not in {a}'s audio"
+                    );
                 }
             }
         }

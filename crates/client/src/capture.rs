@@ -13,7 +13,7 @@ use std::time::Duration;
 use confab_devices::{Camera, Microphone, RecvError, SAMPLES_PER_10MS};
 use confab_media::audio::mixer::audio_level;
 use confab_media::audio::opus::{
-    EncoderConfig, Encoded, MAX_PACKET_BYTES, OPUS_FRAME_SAMPLES, OpusEncoder,
+    Encoded, EncoderConfig, MAX_PACKET_BYTES, OPUS_FRAME_SAMPLES, OpusEncoder,
 };
 use confab_media::audio::processing::{AudioProcessor, ProcessingConfig};
 use confab_media::video::{Layer, SimulcastConfig, SimulcastEncoder, SimulcastOutput};
@@ -171,7 +171,10 @@ fn audio_loop(
                 continue;
             }
             let level = audio_level(&chunk);
-            match encoder.encode(&chunk, &mut packet).map_err(|e| e.to_string())? {
+            match encoder
+                .encode(&chunk, &mut packet)
+                .map_err(|e| e.to_string())?
+            {
                 Encoded::Packet(len) => {
                     let _ = out.try_send(Outgoing::Audio {
                         samples: at,
@@ -228,7 +231,8 @@ fn video_loop(
         if !any || muted.load(Ordering::Relaxed) {
             continue;
         }
-        enc.encode(&frame, &mut encoded).map_err(|e| e.to_string())?;
+        enc.encode(&frame, &mut encoded)
+            .map_err(|e| e.to_string())?;
         for (layer, f) in encoded.iter() {
             let _ = out.try_send(Outgoing::Video {
                 layer,

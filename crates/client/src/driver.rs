@@ -209,7 +209,8 @@ impl Driver {
 
     async fn on_server(&mut self, msg: ServerMessage) {
         let (mut out, mut send) = (Vec::new(), Vec::new());
-        self.session.handle(msg, Instant::now(), &mut out, &mut send);
+        self.session
+            .handle(msg, Instant::now(), &mut out, &mut send);
         for o in out {
             match o {
                 Output::Event(e) => self.emit(e),
@@ -424,7 +425,8 @@ impl Driver {
         self.send(&ClientMessage::Leave).await;
         let Some(ws) = self.ws.as_mut() else { return };
         let deadline = tokio::time::Instant::now() + LEAVE_WAIT;
-        while let Ok(Ok(Some(msg))) = tokio::time::timeout_at(deadline, signalling::next(ws)).await {
+        while let Ok(Ok(Some(msg))) = tokio::time::timeout_at(deadline, signalling::next(ws)).await
+        {
             if matches!(msg, ServerMessage::Left) {
                 self.emit(MeetingEvent::Left);
                 break;
@@ -458,7 +460,10 @@ impl Driver {
                     self.emit(MeetingEvent::Connection(ConnectionState::Connected));
                     return true;
                 }
-                Err(ClientError::Server { code, message }) if code == ErrorCode::ResumeFailed => {
+                Err(ClientError::Server {
+                    code: ErrorCode::ResumeFailed,
+                    message,
+                }) => {
                     last_error = message;
                     break;
                 }
@@ -466,16 +471,26 @@ impl Driver {
             }
             tokio::time::sleep(RETRY_GAP).await;
         }
-        self.emit(MeetingEvent::Connection(ConnectionState::Failed(last_error)));
+        self.emit(MeetingEvent::Connection(ConnectionState::Failed(
+            last_error,
+        )));
         false
     }
 
     async fn resume(&mut self, token: &str) -> Result<(), ClientError> {
         let (mut ws, welcome) = signalling::greet(&self.url).await?;
-        signalling::send(&mut ws, &ClientMessage::Resume { token: token.into() }).await?;
+        signalling::send(
+            &mut ws,
+            &ClientMessage::Resume {
+                token: token.into(),
+            },
+        )
+        .await?;
         let joined = signalling::answer(&mut ws).await?;
         if !matches!(joined, ServerMessage::Joined { .. }) {
-            return Err(ClientError::Protocol(format!("expected joined, got {joined:?}")));
+            return Err(ClientError::Protocol(format!(
+                "expected joined, got {joined:?}"
+            )));
         }
         self.ws = Some(ws);
         self.on_server(welcome).await;

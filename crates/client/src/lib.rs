@@ -31,7 +31,7 @@ mod signalling;
 pub use error::ClientError;
 pub use events::{ConnectionState, MeetingEvent};
 pub use meeting::{DEFAULT_RECEIVE_SLOTS, Events, JoinOptions, MediaOptions, Meeting};
-pub use playback::{AudioCallback, FrameCallback, ReceiveStats};
+pub use playback::{AudioCallback, FrameCallback, LatestFrame, ReceiveStats};
 pub use signalling::ServerUrl;
 
 pub use confab_proto::signal::{ClientKind, ErrorCode, LeaveReason, ParticipantId};

@@ -5,15 +5,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use confab_devices::{Camera, Microphone, Speaker};
-use confab_media::VideoFrame;
 use confab_media::audio::processing::ProcessingConfig;
 use confab_proto::signal::{ClientKind, ClientMessage, Participant, ParticipantId, ServerMessage};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::driver::{Command, Driver};
 use crate::error::ClientError;
 use crate::events::{ConnectionState, MeetingEvent};
-use crate::playback::{AudioCallback, Counters, FrameBus, FrameCallback, ReceiveStats};
+use crate::playback::{
+    AudioCallback, Counters, FrameBus, FrameCallback, LatestFrame, ReceiveStats,
+};
 use crate::signalling::{self, ServerUrl};
 
 /// Receive slots offered by default: meetings of up to nine.
@@ -35,7 +36,11 @@ pub struct JoinOptions {
 }
 
 impl JoinOptions {
-    pub fn new(server: impl Into<String>, meeting: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(
+        server: impl Into<String>,
+        meeting: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
         Self {
             server: server.into(),
             meeting: meeting.into(),
@@ -111,7 +116,10 @@ impl Meeting {
     /// admitted the person (a `Joined` event is the first one) or put them
     /// in the lobby (`InLobby`); a refusal is [`ClientError::Server`] with
     /// the server's sentence.
-    pub async fn join(options: JoinOptions, media: MediaOptions) -> Result<(Self, Events), ClientError> {
+    pub async fn join(
+        options: JoinOptions,
+        media: MediaOptions,
+    ) -> Result<(Self, Events), ClientError> {
         let url = ServerUrl::parse(&options.server)?;
         let (mut ws, welcome) = signalling::greet(&url).await?;
         signalling::send(
@@ -126,7 +134,10 @@ impl Meeting {
         )
         .await?;
         let first = signalling::answer(&mut ws).await?;
-        if !matches!(first, ServerMessage::Joined { .. } | ServerMessage::Lobby { .. }) {
+        if !matches!(
+            first,
+            ServerMessage::Joined { .. } | ServerMessage::Lobby { .. }
+        ) {
             return Err(ClientError::Protocol(format!(
                 "expected joined or lobby, got {first:?}"
             )));
@@ -215,7 +226,12 @@ impl Meeting {
 
     /// The tile size `participant` is shown at (0×0: not shown); the SFU
     /// picks the simulcast layer from it.
-    pub fn set_view(&self, participant: ParticipantId, width: u32, height: u32) -> Result<(), ClientError> {
+    pub fn set_view(
+        &self,
+        participant: ParticipantId,
+        width: u32,
+        height: u32,
+    ) -> Result<(), ClientError> {
         self.command(Command::View {
             participant,
             width,
@@ -254,7 +270,7 @@ impl Meeting {
     }
 
     /// The latest decoded picture of `participant` (latest wins).
-    pub fn video(&self, participant: ParticipantId) -> watch::Receiver<Option<Arc<VideoFrame>>> {
+    pub fn video(&self, participant: ParticipantId) -> LatestFrame {
         self.bus.subscribe(participant)
     }
 

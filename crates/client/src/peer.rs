@@ -51,7 +51,10 @@ pub(crate) enum PeerEvent {
         arrival: Instant,
     },
     /// Packet loss reported for receive slot `mid`, 0–1.
-    Loss { mid: String, fraction: f32 },
+    Loss {
+        mid: String,
+        fraction: f32,
+    },
 }
 
 /// One str0m peer with our offer's layout.
@@ -77,7 +80,8 @@ impl Peer {
             .enable_vp8(true)
             .set_stats_interval(Some(STATS_INTERVAL))
             .build(now);
-        let candidate = Candidate::host(local, "udp").map_err(|e| ClientError::Media(e.to_string()))?;
+        let candidate =
+            Candidate::host(local, "udp").map_err(|e| ClientError::Media(e.to_string()))?;
         rtc.add_local_candidate(candidate);
         let mut api = rtc.sdp_api();
         let audio = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
@@ -109,14 +113,24 @@ impl Peer {
     }
 
     /// Applies the SFU's answer.
-    pub(crate) fn accept(&mut self, pending: SdpPendingOffer, answer: &str) -> Result<(), ClientError> {
+    pub(crate) fn accept(
+        &mut self,
+        pending: SdpPendingOffer,
+        answer: &str,
+    ) -> Result<(), ClientError> {
         let answer = SdpAnswer::from_sdp_string(answer)
             .map_err(|e| ClientError::Protocol(format!("the answer is not valid SDP: {e}")))?;
         self.rtc.sdp_api().accept_answer(pending, answer)?;
         Ok(())
     }
 
-    pub(crate) fn receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, bytes: &[u8]) {
+    pub(crate) fn receive(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        bytes: &[u8],
+    ) {
         let Ok(contents) = bytes.try_into() else {
             return; // not STUN, DTLS or RTP: ignore stray datagrams
         };
@@ -219,9 +233,10 @@ impl Peer {
         };
         let level = -(level.min(127) as i8);
         let time = MediaTime::new(samples, str0m::media::Frequency::FORTY_EIGHT_KHZ);
-        if let Err(e) = writer
-            .audio_level(level, level > -50)
-            .write(pt, now, time, payload.to_vec())
+        if let Err(e) =
+            writer
+                .audio_level(level, level > -50)
+                .write(pt, now, time, payload.to_vec())
         {
             tracing::debug!(error = %e, "audio write failed");
         }
@@ -229,7 +244,13 @@ impl Peer {
 
     /// Sends one VP8 frame on a simulcast layer; `capture` is the frame's
     /// capture time from the stream's start.
-    pub(crate) fn write_video(&mut self, now: Instant, layer: Layer, capture: Duration, payload: &[u8]) {
+    pub(crate) fn write_video(
+        &mut self,
+        now: Instant,
+        layer: Layer,
+        capture: Duration,
+        payload: &[u8],
+    ) {
         if !self.connected {
             return;
         }

@@ -58,16 +58,20 @@ impl Counters {
     }
 }
 
+/// The latest picture of one participant, or none yet.
+pub type LatestFrame = watch::Receiver<Option<Arc<VideoFrame>>>;
+type FrameSender = watch::Sender<Option<Arc<VideoFrame>>>;
+
 /// Latest decoded frame per participant: a slow reader skips frames.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct FrameBus(Arc<Mutex<HashMap<ParticipantId, watch::Sender<Option<Arc<VideoFrame>>>>>>);
+pub(crate) struct FrameBus(Arc<Mutex<HashMap<ParticipantId, FrameSender>>>);
 
 impl FrameBus {
-    fn lock(&self) -> MutexGuard<'_, HashMap<ParticipantId, watch::Sender<Option<Arc<VideoFrame>>>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<ParticipantId, FrameSender>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn subscribe(&self, p: ParticipantId) -> watch::Receiver<Option<Arc<VideoFrame>>> {
+    pub(crate) fn subscribe(&self, p: ParticipantId) -> LatestFrame {
         self.lock()
             .entry(p)
             .or_insert_with(|| watch::channel(None).0)
@@ -272,7 +276,11 @@ fn playout_loop(rx: &std_mpsc::Receiver<AudioIn>, mut sinks: AudioSinks, stop: &
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
         let now = Instant::now();
         // After a stall, restart the clock rather than play a burst.
-        next = if now > next + 5 * TICK { now + TICK } else { next + TICK };
+        next = if now > next + 5 * TICK {
+            now + TICK
+        } else {
+            next + TICK
+        };
         while let Ok(msg) = rx.try_recv() {
             take(&mut streams, msg, &sinks);
         }
@@ -324,23 +332,21 @@ fn take(streams: &mut HashMap<ParticipantId, Stream>, msg: AudioIn, sinks: &Audi
             arrival,
         } => {
             sinks.counters.update(participant, |s| s.audio_packets += 1);
-            if !streams.contains_key(&participant) {
-                let Ok(decoder) = OpusDecoder::new() else {
-                    return;
-                };
-                streams.insert(
-                    participant,
-                    Stream {
+            let stream = match streams.entry(participant) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let Ok(decoder) = OpusDecoder::new() else {
+                        return;
+                    };
+                    e.insert(Stream {
                         jitter: JitterBuffer::new(),
                         decoder,
                         pcm: vec![0.0; OPUS_FRAME_SAMPLES],
                         playing: false,
-                    },
-                );
-            }
-            if let Some(s) = streams.get_mut(&participant) {
-                s.jitter.push(seq, rtp_time, &payload, arrival);
-            }
+                    })
+                }
+            };
+            stream.jitter.push(seq, rtp_time, &payload, arrival);
         }
         AudioIn::Remove(p) => {
             streams.remove(&p);

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use confab_media::video::Layer;
-use confab_proto::signal::{ClientMessage, MeetingBrief, Participant, ParticipantId, ServerMessage};
+use confab_proto::signal::{
+    ClientMessage, MeetingBrief, Participant, ParticipantId, ServerMessage,
+};
 
 use crate::events::MeetingEvent;
 
@@ -240,11 +242,13 @@ impl Session {
             }
             S::LobbyChanged { lobby } => event(out, MeetingEvent::LobbyChanged(lobby)),
             S::ParticipantJoined { participant } => {
-                self.participants.insert(participant.id, participant.clone());
+                self.participants
+                    .insert(participant.id, participant.clone());
                 event(out, MeetingEvent::ParticipantJoined(participant));
             }
             S::ParticipantUpdated { participant } => {
-                self.participants.insert(participant.id, participant.clone());
+                self.participants
+                    .insert(participant.id, participant.clone());
                 event(out, MeetingEvent::ParticipantUpdated(participant));
             }
             S::ParticipantLeft {
@@ -310,7 +314,9 @@ impl Session {
                 }
                 out.push(Output::Layers(wanted));
             }
-            S::ActiveSpeaker { participant } => event(out, MeetingEvent::ActiveSpeaker(participant)),
+            S::ActiveSpeaker { participant } => {
+                event(out, MeetingEvent::ActiveSpeaker(participant))
+            }
             S::Error { code, message } => {
                 if code == confab_proto::signal::ErrorCode::Denied {
                     self.over();

@@ -112,7 +112,10 @@ fn views_wait_for_the_answer_and_are_sent_again_after_each_answer() {
             height: 180
         }]
     );
-    assert!(s.set_view(9, 0, 0).is_some(), "sent at once after an answer");
+    assert!(
+        s.set_view(9, 0, 0).is_some(),
+        "sent at once after an answer"
+    );
     s.reconnecting();
     assert_eq!(s.set_view(9, 640, 360), None);
 }

@@ -40,7 +40,9 @@ impl ServerUrl {
             return Err(bad("it must start with http://"));
         };
         if rest.is_empty() || rest.contains('/') {
-            return Err(bad("it must be scheme, host and port only, like http://office-pc:8443"));
+            return Err(bad(
+                "it must be scheme, host and port only, like http://office-pc:8443",
+            ));
         }
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
@@ -158,10 +160,19 @@ mod tests {
             "ws://office/ws"
         );
         assert_eq!(
-            ServerUrl::parse("http://[::1]:9000").unwrap().resolve().unwrap(),
+            ServerUrl::parse("http://[::1]:9000")
+                .unwrap()
+                .resolve()
+                .unwrap(),
             "[::1]:9000".parse().unwrap()
         );
-        for bad in ["office:8443", "http://", "http://h:x", "http://h:1/path", "https://h"] {
+        for bad in [
+            "office:8443",
+            "http://",
+            "http://h:x",
+            "http://h:1/path",
+            "https://h",
+        ] {
             let err = ServerUrl::parse(bad).unwrap_err();
             assert!(matches!(err, ClientError::BadUrl { .. }), "{bad}: {err}");
         }

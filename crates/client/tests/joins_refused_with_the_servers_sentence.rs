@@ -13,7 +13,8 @@ async fn refused(options: JoinOptions) -> ClientError {
 }
 
 #[tokio::test]
-async fn wrong_passcode_unknown_meeting_and_a_full_server_are_typed_errors_with_the_servers_sentence() {
+async fn wrong_passcode_unknown_meeting_and_a_full_server_are_typed_errors_with_the_servers_sentence()
+ {
     let server = Server::start(None).await;
     let code = server.meeting(Some("4711")).await;
 
@@ -52,6 +53,11 @@ async fn addresses_that_are_not_a_server_are_refused_before_connecting() {
         assert!(matches!(e, ClientError::BadUrl { .. }), "{bad}: {e}");
     }
     // Nothing listens on port 9 of loopback.
-    let e = refused(JoinOptions::new("http://127.0.0.1:9", "abc-defg-hij", "Ana")).await;
+    let e = refused(JoinOptions::new(
+        "http://127.0.0.1:9",
+        "abc-defg-hij",
+        "Ana",
+    ))
+    .await;
     assert!(matches!(e, ClientError::Connect { .. }), "{e}");
 }

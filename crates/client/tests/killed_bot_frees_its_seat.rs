@@ -8,7 +8,9 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use confab_client::{ClientError, ErrorCode, JoinOptions, LeaveReason, MediaOptions, Meeting, MeetingEvent};
+use confab_client::{
+    ClientError, ErrorCode, JoinOptions, LeaveReason, MediaOptions, Meeting, MeetingEvent,
+};
 use support::{Peer, Server};
 
 /// Shortened so the test waits seconds, not the default 15 s.
@@ -16,7 +18,14 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn bot(server: &Server, code: &str, name: &str, duration: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_confab-bot"))
-        .args(["--server", &server.base(), "--meeting", code, "--name", name])
+        .args([
+            "--server",
+            &server.base(),
+            "--meeting",
+            code,
+            "--name",
+            name,
+        ])
         .args(["--duration", duration, "--size", "320x180"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -38,9 +47,10 @@ impl Drop for Reaper {
 
 async fn joined_by(watcher: &mut Peer, name: &str) -> u64 {
     let e = watcher
-        .expect("the bot joining", |e| {
-            matches!(e, MeetingEvent::ParticipantJoined(p) if p.name == name)
-        })
+        .expect(
+            "the bot joining",
+            |e| matches!(e, MeetingEvent::ParticipantJoined(p) if p.name == name),
+        )
         .await;
     let MeetingEvent::ParticipantJoined(p) = e else {
         unreachable!()
@@ -61,8 +71,15 @@ async fn a_killed_bot_times_out_and_its_line_is_free_again_within_the_heartbeat_
     let bot_id = joined_by(&mut watcher, "Doomed").await;
 
     // All five free-tier lines are taken.
-    let full = Meeting::join(JoinOptions::new(server.base(), &code, "Late"), MediaOptions::default()).await;
-    assert_eq!(full.err().and_then(|e| e.code()), Some(ErrorCode::ServerFull));
+    let full = Meeting::join(
+        JoinOptions::new(server.base(), &code, "Late"),
+        MediaOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        full.err().and_then(|e| e.code()),
+        Some(ErrorCode::ServerFull)
+    );
 
     let killed_at = Instant::now();
     let mut c = child.0.take().unwrap();
@@ -98,10 +115,15 @@ async fn sigterm_stops_a_bot_cleanly_with_a_summary_and_a_refused_bot_exits_nonz
     let reaper = Reaper(Some(child));
     let bot_id = joined_by(&mut watcher, "Polite").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let left = watcher
-        .expect("the bot leaving", |e| matches!(e, MeetingEvent::ParticipantLeft { .. }))
+        .expect("the bot leaving", |e| {
+            matches!(e, MeetingEvent::ParticipantLeft { .. })
+        })
         .await;
     assert_eq!(
         left,
@@ -116,7 +138,11 @@ async fn sigterm_stops_a_bot_cleanly_with_a_summary_and_a_refused_bot_exits_nonz
         .await
         .unwrap()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(line["bot"], "Polite");
     let remote = &line["remotes"][0];
@@ -125,7 +151,14 @@ async fn sigterm_stops_a_bot_cleanly_with_a_summary_and_a_refused_bot_exits_nonz
     assert!(line["join_to_first_frame_ms"].as_u64().is_some(), "{line}");
 
     let refused = Command::new(env!("CARGO_BIN_EXE_confab-bot"))
-        .args(["--server", &server.base(), "--meeting", "zzz-zzzz-zzz", "--duration", "1"])
+        .args([
+            "--server",
+            &server.base(),
+            "--meeting",
+            "zzz-zzzz-zzz",
+            "--duration",
+            "1",
+        ])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));

@@ -19,7 +19,9 @@ async fn a_dropped_client_resumes_its_seat_and_its_frames_keep_advancing() {
     ben.meeting.set_view(a, 640, 360).unwrap();
     let flowing = |p: &Peer, from: u64, n: u64| p.recorder.track(from).stamps_in_order >= n;
     assert!(
-        eventually(Duration::from_secs(20), || flowing(&ben, a, 15) && flowing(&ana, b, 15)).await,
+        eventually(Duration::from_secs(20), || flowing(&ben, a, 15)
+            && flowing(&ana, b, 15))
+        .await,
         "media flows before the drop"
     );
 

@@ -16,7 +16,10 @@ use confab_client::{ClientError, JoinOptions, Meeting, MeetingEvent};
 use tokio::sync::watch;
 
 #[derive(Debug, Parser)]
-#[command(version, about = "Joins a Confab meeting with fake participants and reports what they received")]
+#[command(
+    version,
+    about = "Joins a Confab meeting with fake participants and reports what they received"
+)]
 struct Args {
     /// The host's base URL, like http://127.0.0.1:8443
     #[arg(long)]
@@ -165,7 +168,9 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
         let mut show = Vec::new();
         match event {
             None => break,
-            Some(MeetingEvent::Joined { you, participants, .. }) => {
+            Some(MeetingEvent::Joined {
+                you, participants, ..
+            }) => {
                 show.extend(participants.into_iter().filter(|p| p.id != you.id));
             }
             Some(MeetingEvent::ParticipantJoined(p)) => show.push(p),

@@ -95,7 +95,11 @@ impl Peer {
     }
 
     /// Waits for an event matching `pred`, skipping others.
-    pub async fn expect(&mut self, what: &str, pred: impl Fn(&MeetingEvent) -> bool) -> MeetingEvent {
+    pub async fn expect(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&MeetingEvent) -> bool,
+    ) -> MeetingEvent {
         let give_up = tokio::time::Instant::now() + WAIT;
         loop {
             match tokio::time::timeout_at(give_up, self.events.recv()).await {
