@@ -17,6 +17,7 @@ use confab_devices::fake::{FakeCamera, FakeMicrophone, Pacing, Plug};
 use confab_devices::{CameraFormat, DeviceId, DeviceInfo, DeviceKind};
 use confab_media::synth::video::TestPattern;
 
+use crate::capture::SendStats;
 use crate::error::ClientError;
 use crate::meeting::MediaOptions;
 use crate::playback::{AudioCallback, FrameCallback, ReceiveStats};
@@ -99,7 +100,11 @@ pub fn fake_media(
 pub struct Track {
     pub frames_decoded: u64,
     pub stamps_in_order: u64,
+    /// Stamps lower than one already shown.
     pub stamps_out_of_order: u64,
+    /// The same stamp again: at a simulcast switch the SFU may forward one
+    /// capture from both layers (the same picture, twice).
+    pub stamps_repeated: u64,
     /// Jumps of more than one frame number.
     pub stamp_gaps: u64,
     /// Frame numbers skipped over in those jumps.
@@ -128,7 +133,8 @@ impl Track {
         };
         let n = stamp.frame_number;
         match self.last_stamp {
-            Some(last) if n <= last => self.stamps_out_of_order += 1,
+            Some(last) if n == last => self.stamps_repeated += 1,
+            Some(last) if n < last => self.stamps_out_of_order += 1,
             Some(last) => {
                 self.stamps_in_order += 1;
                 if n > last + 1 {
@@ -206,6 +212,7 @@ pub fn summary(
     names: &HashMap<ParticipantId, String>,
     recorder: &Recorder,
     stats: &HashMap<ParticipantId, ReceiveStats>,
+    sent: SendStats,
 ) -> Value {
     let tracks = recorder.lock().clone();
     let mut remotes = Vec::new();
@@ -231,6 +238,7 @@ pub fn summary(
             "frames_decoded": t.frames_decoded,
             "stamps_in_order": t.stamps_in_order,
             "stamps_out_of_order": t.stamps_out_of_order,
+            "stamps_repeated": t.stamps_repeated,
             "stamp_gaps": t.stamp_gaps,
             "frames_missing": t.frames_missing,
             "unreadable_stamps": t.unreadable_stamps,
@@ -248,6 +256,13 @@ pub fn summary(
         "bot": name,
         "participant": id,
         "join_to_first_frame_ms": first_frame.map(|f| f.saturating_duration_since(joined_at).as_millis() as u64),
+        "sent": {
+            "frames_captured": sent.frames_captured,
+            "frames_skipped": sent.frames_skipped,
+            "frames_offered": sent.frames_offered,
+            "frames_encoded": sent.frames_encoded,
+            "audio_packets": sent.audio_packets,
+        },
         "remotes": remotes,
     })
 }
@@ -290,15 +305,16 @@ mod tests {
         let mut pattern = TestPattern::new(320, 180, 15).unwrap();
         let mut frames: Vec<VideoFrame> = (0..6).map(|_| pattern.next_frame()).collect();
         frames.swap(3, 4); // 0 1 2 4 3 5
-        frames.remove(5); // 0 1 2 4 3
+        frames[5] = frames[3].clone(); // 0 1 2 4 3 4
         let t0 = Instant::now();
         let mut track = Track::default();
         for (i, f) in frames.iter().enumerate() {
-            let pause = if i == 4 { 900 } else { 0 };
+            let pause = if i >= 4 { 900 } else { 0 };
             track.on_frame(f, t0 + Duration::from_millis(66 * i as u64 + pause));
         }
-        assert_eq!(track.frames_decoded, 5);
+        assert_eq!(track.frames_decoded, 6);
         assert_eq!((track.stamps_in_order, track.stamps_out_of_order), (4, 1));
+        assert_eq!(track.stamps_repeated, 1);
         assert_eq!((track.stamp_gaps, track.frames_missing), (1, 1));
         assert_eq!(track.freezes, 1);
     }

@@ -41,6 +41,22 @@ pub(crate) enum Outgoing {
     Failed(String),
 }
 
+/// What the send pipelines did, for diagnostics: a frame number missing
+/// at a receiver was either skipped here or lost on the way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendStats {
+    /// Pictures taken from the camera.
+    pub frames_captured: u64,
+    /// Pictures the camera queue dropped because encoding fell behind.
+    pub frames_skipped: u64,
+    /// Pictures given to each running layer (indexed by `Layer`).
+    pub frames_offered: [u64; 3],
+    /// Frames each layer encoded: fewer than offered when the layer runs
+    /// below the camera's rate or libvpx dropped one to hold its bitrate.
+    pub frames_encoded: [u64; 3],
+    pub audio_packets: u64,
+}
+
 /// What the driver tells the video thread.
 #[derive(Debug)]
 pub(crate) struct VideoControl {
@@ -68,6 +84,7 @@ pub(crate) struct Capture {
     pub(crate) audio_muted: Arc<AtomicBool>,
     pub(crate) video_muted: Arc<AtomicBool>,
     pub(crate) video: Arc<Mutex<VideoControl>>,
+    pub(crate) stats: Arc<Mutex<SendStats>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -88,40 +105,44 @@ pub(crate) fn start(
     far: std_mpsc::Receiver<Vec<f32>>,
     camera: Option<Box<dyn Camera>>,
     out: mpsc::Sender<Outgoing>,
+    stats: Arc<Mutex<SendStats>>,
 ) -> std::io::Result<Capture> {
     let capture = Capture {
         stop: Arc::new(AtomicBool::new(false)),
         audio_muted: Arc::new(AtomicBool::new(false)),
         video_muted: Arc::new(AtomicBool::new(false)),
         video: Arc::new(Mutex::new(VideoControl::default())),
+        stats,
         threads: Vec::new(),
     };
     let mut capture = capture;
     if let Some(mic) = microphone {
-        let (stop, muted, out) = (
+        let (stop, muted, out, stats) = (
             Arc::clone(&capture.stop),
             Arc::clone(&capture.audio_muted),
             out.clone(),
+            Arc::clone(&capture.stats),
         );
         let t = std::thread::Builder::new()
             .name("confab audio send".into())
             .spawn(move || {
-                if let Err(e) = audio_loop(mic, processing, &far, &out, &stop, &muted) {
+                if let Err(e) = audio_loop(mic, processing, &far, &out, &stop, &muted, &stats) {
                     let _ = out.try_send(Outgoing::Failed(e));
                 }
             })?;
         capture.threads.push(t);
     }
     if let Some(cam) = camera {
-        let (stop, muted, control) = (
+        let (stop, muted, control, stats) = (
             Arc::clone(&capture.stop),
             Arc::clone(&capture.video_muted),
             Arc::clone(&capture.video),
+            Arc::clone(&capture.stats),
         );
         let t = std::thread::Builder::new()
             .name("confab video send".into())
             .spawn(move || {
-                if let Err(e) = video_loop(cam, &control, &out, &stop, &muted) {
+                if let Err(e) = video_loop(cam, &control, &out, &stop, &muted, &stats) {
                     let _ = out.try_send(Outgoing::Failed(e));
                 }
             })?;
@@ -137,6 +158,7 @@ fn audio_loop(
     out: &mpsc::Sender<Outgoing>,
     stop: &AtomicBool,
     muted: &AtomicBool,
+    stats: &Mutex<SendStats>,
 ) -> Result<(), String> {
     let frames = mic.start().map_err(|e| e.to_string())?;
     let mut processor = processing.map(AudioProcessor::new);
@@ -176,6 +198,7 @@ fn audio_loop(
                 .map_err(|e| e.to_string())?
             {
                 Encoded::Packet(len) => {
+                    lock(stats).audio_packets += 1;
                     let _ = out.try_send(Outgoing::Audio {
                         samples: at,
                         payload: packet[..len].to_vec(),
@@ -196,6 +219,7 @@ fn video_loop(
     out: &mpsc::Sender<Outgoing>,
     stop: &AtomicBool,
     muted: &AtomicBool,
+    stats: &Mutex<SendStats>,
 ) -> Result<(), String> {
     let frames = cam.start().map_err(|e| e.to_string())?;
     let format = cam.format();
@@ -208,6 +232,11 @@ fn video_loop(
             Err(RecvError::Stopped) => break,
             Err(RecvError::Failed(e)) => return Err(e.to_string()),
         };
+        {
+            let mut s = lock(stats);
+            s.frames_captured += 1;
+            s.frames_skipped = frames.dropped();
+        }
         let size = (frame.width(), frame.height());
         let stale = encoder
             .as_ref()
@@ -227,12 +256,20 @@ fn video_loop(
         let Some(enc) = encoder.as_mut() else {
             continue;
         };
-        let any = apply_control(enc, control);
-        if !any || muted.load(Ordering::Relaxed) {
+        let running = apply_control(enc, control);
+        if !running.contains(&true) || muted.load(Ordering::Relaxed) {
             continue;
         }
         enc.encode(&frame, &mut encoded)
             .map_err(|e| e.to_string())?;
+        let mut s = lock(stats);
+        for (i, _) in running.iter().enumerate().filter(|(_, r)| **r) {
+            s.frames_offered[i] += 1;
+        }
+        for (layer, _) in encoded.iter() {
+            s.frames_encoded[layer as usize] += 1;
+        }
+        drop(s);
         for (layer, f) in encoded.iter() {
             let _ = out.try_send(Outgoing::Video {
                 layer,
@@ -245,16 +282,20 @@ fn video_loop(
     Ok(())
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Pauses and resumes layers as wanted and passes keyframe requests on;
-/// returns whether any layer runs.
-fn apply_control(enc: &mut SimulcastEncoder, control: &Mutex<VideoControl>) -> bool {
-    let mut c = control.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut any = false;
+/// returns which layers run.
+fn apply_control(enc: &mut SimulcastEncoder, control: &Mutex<VideoControl>) -> [bool; 3] {
+    let mut c = lock(control);
+    let mut running = [false; 3];
     for layer in Layer::ALL {
         let i = layer as usize;
         if c.wanted[i] {
             enc.resume(layer);
-            any = true;
+            running[i] = true;
         } else {
             enc.pause(layer);
         }
@@ -262,5 +303,5 @@ fn apply_control(enc: &mut SimulcastEncoder, control: &Mutex<VideoControl>) -> b
             enc.request_keyframe(layer);
         }
     }
-    any
+    running
 }

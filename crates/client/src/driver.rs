@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use confab_proto::signal::{ClientMessage, ErrorCode, ParticipantId, ServerMessage};
@@ -11,7 +12,7 @@ use str0m::change::SdpPendingOffer;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::capture::{self, Capture, Outgoing};
+use crate::capture::{self, Capture, Outgoing, SendStats};
 use crate::error::ClientError;
 use crate::events::{ConnectionState, MeetingEvent};
 use crate::meeting::{MediaOptions, Shared};
@@ -90,12 +91,20 @@ impl Driver {
         shared: Shared,
         bus: FrameBus,
         counters: Counters,
+        send_stats: Arc<Mutex<SendStats>>,
     ) -> Result<Self, ClientError> {
         let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
         let (keyframes_tx, keyframes_rx) = mpsc::unbounded_channel();
         let (far_tx, far_rx) = std::sync::mpsc::channel();
         let processing = media.processing;
-        let capture = capture::start(media.microphone, processing, far_rx, media.camera, media_tx)?;
+        let capture = capture::start(
+            media.microphone,
+            processing,
+            far_rx,
+            media.camera,
+            media_tx,
+            send_stats,
+        )?;
         let playout = AudioPlayout::start(AudioSinks {
             speaker: media.speaker,
             callback: media.on_audio,

@@ -28,6 +28,7 @@ mod playback;
 pub mod session;
 mod signalling;
 
+pub use capture::SendStats;
 pub use error::ClientError;
 pub use events::{ConnectionState, MeetingEvent};
 pub use meeting::{DEFAULT_RECEIVE_SLOTS, Events, JoinOptions, MediaOptions, Meeting};

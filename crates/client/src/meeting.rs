@@ -9,6 +9,7 @@ use confab_media::audio::processing::ProcessingConfig;
 use confab_proto::signal::{ClientKind, ClientMessage, Participant, ParticipantId, ServerMessage};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::capture::SendStats;
 use crate::driver::{Command, Driver};
 use crate::error::ClientError;
 use crate::events::{ConnectionState, MeetingEvent};
@@ -105,6 +106,7 @@ pub struct Meeting {
     shared: Shared,
     bus: FrameBus,
     counters: Counters,
+    send_stats: Arc<Mutex<SendStats>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -158,6 +160,7 @@ impl Meeting {
         })));
         let bus = FrameBus::default();
         let counters = Counters::default();
+        let send_stats = Arc::new(Mutex::new(SendStats::default()));
         let driver = Driver::new(
             url,
             options.receive_slots,
@@ -168,6 +171,7 @@ impl Meeting {
             shared.clone(),
             bus.clone(),
             counters.clone(),
+            Arc::clone(&send_stats),
         )?;
         let task = tokio::spawn(driver.run(vec![welcome, first]));
         Ok((
@@ -176,6 +180,7 @@ impl Meeting {
                 shared,
                 bus,
                 counters,
+                send_stats,
                 task,
             },
             events,
@@ -277,6 +282,14 @@ impl Meeting {
     /// What has been received from each participant so far.
     pub fn stats(&self) -> HashMap<ParticipantId, ReceiveStats> {
         self.counters.lock().clone()
+    }
+
+    /// What this client's own pipelines sent so far.
+    pub fn send_stats(&self) -> SendStats {
+        *self
+            .send_stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Drops the signalling connection without leaving, as a network

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use confab_client::MeetingEvent;
 use confab_client::bot::chirp_for;
 use support::{Peer, Server, eventually};
 
@@ -41,13 +42,26 @@ async fn three_clients_see_each_others_frame_counters_in_order_and_hear_their_ch
             let chirps = t.chirps(&chirp_for(&peers[i].name));
             let stats = p.meeting.stats().get(&o).copied().unwrap_or_default();
             report.push_str(&format!(
-                "{} <- {}: in order {}, out of order {}, gaps {} ({} missing), unreadable {}, freezes {}, chirps {chirps}, {stats:?}\n",
-                p.name, peers[i].name, t.stamps_in_order, t.stamps_out_of_order, t.stamp_gaps,
+                "{} <- {}: in order {}, out of order {}, repeated {}, gaps {} ({} missing), unreadable {}, freezes {}, chirps {chirps}, {stats:?}\n",
+                p.name, peers[i].name, t.stamps_in_order, t.stamps_out_of_order, t.stamps_repeated, t.stamp_gaps,
                 t.frames_missing, t.unreadable_stamps, t.freezes
             ));
             assert!(flowed, "media did not flow in time:\n{report}");
             assert_eq!(t.stamps_out_of_order, 0, "{report}");
-            assert!(t.stamp_gaps <= 3, "few gaps: {report}");
+            // Every frame number missing here was skipped by the sender
+            // (its camera queue or encoder, when the machine is busy),
+            // none lost on the way.
+            let sent = peers[i].meeting.send_stats();
+            let skipped_at_source = sent.frames_skipped
+                + (0..3)
+                    .map(|l| sent.frames_offered[l] - sent.frames_encoded[l])
+                    .sum::<u64>();
+            assert!(
+                t.frames_missing <= skipped_at_source,
+                "{} missing but the sender skipped only {skipped_at_source} ({sent:?}): {report}",
+                t.frames_missing
+            );
+            assert_eq!(stats.keyframe_requests, 0, "no picture was lost: {report}");
             // Concealment and playout-delay changes cut some sweeps; a third
             // of the ~40 in two seconds is typical on a busy machine.
             assert!(chirps >= 3, "chirps of {} heard: {report}", peers[i].name);
@@ -71,6 +85,20 @@ async fn three_clients_see_each_others_frame_counters_in_order_and_hear_their_ch
             .await;
             assert!(top, "{} gets {o}'s top layer", p.name);
         }
+    }
+    // The audio-level extension reaches the SFU: everyone is told who speaks.
+    for p in &mut peers {
+        let mut speakers = Vec::new();
+        while let Ok(e) = p.events.try_recv() {
+            if let MeetingEvent::ActiveSpeaker(who) = e {
+                speakers.push(who);
+            }
+        }
+        assert!(
+            speakers.iter().any(|s| ids.contains(s)),
+            "{} heard of an active speaker: {speakers:?}",
+            p.name
+        );
     }
     for p in peers {
         p.meeting.leave().await.unwrap();

@@ -192,6 +192,7 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
         &names,
         &recorder,
         &meeting.stats(),
+        meeting.send_stats(),
     );
     meeting.leave().await?;
     Ok(line.to_string())
