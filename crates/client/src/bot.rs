@@ -4,11 +4,12 @@
 //! audio.
 
 use std::collections::HashMap;
+use std::f64::consts::TAU;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use confab_media::VideoFrame;
-use confab_media::synth::audio::{Chirp, ChirpDetector};
+use confab_media::synth::audio::{AudioSource, Chirp, ChirpDetector};
 use confab_media::synth::video::read_stamp;
 use confab_proto::signal::ParticipantId;
 use serde_json::{Value, json};
@@ -24,6 +25,8 @@ use crate::playback::{AudioCallback, FrameCallback, ReceiveStats};
 
 /// One chirp sweep; the detector's template is this long.
 pub const CHIRP_PERIOD: Duration = Duration::from_millis(50);
+const HUM_HZ: f64 = 150.0;
+const HUM_AMPLITUDE: f32 = 0.1;
 /// A gap between two decoded pictures longer than this is a freeze.
 pub const FREEZE: Duration = Duration::from_millis(500);
 /// Received audio kept per participant for chirp detection: the last two
@@ -60,7 +63,7 @@ fn fake_info(kind: DeviceKind, name: &str) -> DeviceInfo {
 
 /// Fake devices for a participant called `name`: a real-time camera
 /// showing the stamped test pattern (`video` = width, height, fps) and a
-/// microphone playing [`chirp_for`]`(name)`, with `recorder` taking what
+/// microphone playing a [`ChirpTrain`] of [`chirp_for`]`(name)`, with `recorder` taking what
 /// is received.
 pub fn fake_media(
     name: &str,
@@ -76,7 +79,7 @@ pub fn fake_media(
     if audio {
         media.microphone = Some(Box::new(FakeMicrophone::new(
             fake_info(DeviceKind::Microphone, name),
-            Box::new(chirp_for(name)),
+            Box::new(ChirpTrain::new(&chirp_for(name))),
             Pacing::RealTime,
             Plug::new(),
         )));
@@ -93,6 +96,50 @@ pub fn fake_media(
         )));
     }
     Ok(media)
+}
+
+/// A bot's microphone: its chirp's sweep, then as long a quiet 150 Hz hum
+/// (below every chirp's band), over and over. The gap keeps matches apart
+/// (back-to-back sweeps merge into one another in the detector's search);
+/// the hum keeps the bot's audio level up, so the SFU counts it as
+/// speaking rather than half silent.
+#[derive(Debug, Clone)]
+pub struct ChirpTrain {
+    sweep: Vec<f32>,
+    position: u64,
+}
+
+impl ChirpTrain {
+    pub fn new(chirp: &Chirp) -> Self {
+        Self {
+            sweep: chirp.sweep(0.0),
+            position: 0,
+        }
+    }
+
+    /// Time from one sweep's start to the next's.
+    pub fn interval() -> Duration {
+        CHIRP_PERIOD * 2
+    }
+}
+
+impl AudioSource for ChirpTrain {
+    fn fill(&mut self, out: &mut [f32]) {
+        let n = self.sweep.len() as u64;
+        for s in out.iter_mut() {
+            let at = self.position % (2 * n);
+            *s = if at < n {
+                self.sweep[at as usize]
+            } else {
+                HUM_AMPLITUDE * (TAU * HUM_HZ * self.position as f64 / 48_000.0).sin() as f32
+            };
+            self.position += 1;
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.position
+    }
 }
 
 /// What was seen of one remote participant.
@@ -247,7 +294,7 @@ pub fn summary(
             "audio_packets": s.audio_packets,
             "audio_ms": s.audio_ms,
             "chirps_detected": chirps,
-            "chirps_expected": (t.audio_analysed().as_millis() / CHIRP_PERIOD.as_millis()) as u64,
+            "chirps_expected": (t.audio_analysed().as_millis() / ChirpTrain::interval().as_millis()) as u64,
             "join_to_first_frame_ms": ms(t.first_frame),
             "packet_loss": s.loss,
         }));
@@ -270,7 +317,6 @@ pub fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use confab_media::synth::audio::AudioSource;
     use confab_media::synth::video::TestPattern;
 
     #[test]
@@ -283,10 +329,14 @@ mod tests {
         assert!(ks.len() >= 3, "most names get their own chirp");
         for a in names {
             let mut audio = vec![0.0f32; 48_000];
-            chirp_for(a).fill(&mut audio);
+            ChirpTrain::new(&chirp_for(a)).fill(&mut audio);
             let mut track = Track::default();
             track.on_audio(&audio);
-            assert!(track.chirps(&chirp_for(a)) >= 15, "{a} finds its own chirp");
+            assert_eq!(
+                track.chirps(&chirp_for(a)),
+                10,
+                "{a} finds each of its sweeps"
+            );
             for b in names {
                 let (ca, cb) = (chirp_for(a).sweep(0.0), chirp_for(b).sweep(0.0));
                 if ca != cb {
@@ -297,6 +347,33 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn chirps_survive_opus_at_the_clients_settings() {
+        use confab_media::audio::opus::{
+            Encoded, EncoderConfig, MAX_PACKET_BYTES, OPUS_FRAME_SAMPLES, OpusDecoder, OpusEncoder,
+        };
+        for name in ["bot-0", "bot-1", "bot-2", "Ana"] {
+            let mut source = ChirpTrain::new(&chirp_for(name));
+            let mut enc = OpusEncoder::new(EncoderConfig::default()).unwrap();
+            let mut dec = OpusDecoder::new().unwrap();
+            let (mut pcm, mut packet) = (vec![0.0; OPUS_FRAME_SAMPLES], vec![0; MAX_PACKET_BYTES]);
+            let mut track = Track::default();
+            for _ in 0..100 {
+                source.fill(&mut pcm);
+                let out = match enc.encode(&pcm, &mut packet).unwrap() {
+                    Encoded::Packet(n) => {
+                        dec.decode(&packet[..n], &mut pcm).unwrap();
+                        pcm.clone()
+                    }
+                    Encoded::Silence => vec![0.0; OPUS_FRAME_SAMPLES],
+                };
+                track.on_audio(&out);
+            }
+            let found = track.chirps(&chirp_for(name));
+            assert!(found >= 18, "{name}: {found} of 20 sweeps found after Opus");
         }
     }
 

@@ -62,9 +62,9 @@ async fn three_clients_see_each_others_frame_counters_in_order_and_hear_their_ch
                 t.frames_missing
             );
             assert_eq!(stats.keyframe_requests, 0, "no picture was lost: {report}");
-            // Concealment and playout-delay changes cut some sweeps; a third
-            // of the ~40 in two seconds is typical on a busy machine.
-            assert!(chirps >= 3, "chirps of {} heard: {report}", peers[i].name);
+            // Two seconds hold 20 sweeps; concealment and playout-delay
+            // changes may cut a few.
+            assert!(chirps >= 10, "chirps of {} heard: {report}", peers[i].name);
             let wrong = if i == 0 { 1 } else { 0 };
             if chirp_for(&peers[wrong].name).sweep(0.0) != chirp_for(&peers[i].name).sweep(0.0) {
                 assert_eq!(t.chirps(&chirp_for(&peers[wrong].name)), 0, "{report}");
