@@ -182,8 +182,7 @@ impl Session {
 
     /// Messages due at `now` (heartbeats).
     pub fn poll(&mut self, now: Instant) -> Option<ClientMessage> {
-        let due = self.next_heartbeat.filter(|at| *at <= now)?;
-        let _ = due;
+        self.next_heartbeat.filter(|at| *at <= now)?;
         self.next_heartbeat = Some(now + self.heartbeat_interval);
         Some(ClientMessage::Heartbeat)
     }

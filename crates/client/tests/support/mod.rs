@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use confab_client::bot::{self, Recorder};
-use confab_client::{Events, JoinOptions, Meeting, MeetingEvent};
+use confab_client::{Events, JoinOptions, MediaOptions, Meeting, MeetingEvent};
 use confab_server::meetings::{Meetings, NewMeeting};
 use confab_server::{AppOptions, Config, RunningServer, Storage};
 
@@ -72,12 +72,25 @@ pub struct Peer {
 
 impl Peer {
     pub async fn join(server: &Server, code: &str, name: &str, media: bool) -> Self {
+        Self::join_with(server, code, name, media, |_| {}).await
+    }
+
+    /// Like [`Peer::join`], with `tune` changing the devices first (a
+    /// speaker, audio processing).
+    pub async fn join_with(
+        server: &Server,
+        code: &str,
+        name: &str,
+        media: bool,
+        tune: impl FnOnce(&mut MediaOptions),
+    ) -> Self {
         let recorder = Recorder::default();
-        let devices = if media {
+        let mut devices = if media {
             bot::fake_media(name, Some(VIDEO), true, &recorder).unwrap()
         } else {
-            Default::default()
+            MediaOptions::default()
         };
+        tune(&mut devices);
         let options = JoinOptions::new(server.base(), code, name);
         let (meeting, events) = Meeting::join(options, devices)
             .await
