@@ -44,6 +44,7 @@ pub(crate) enum Command {
         audio: bool,
         video: bool,
     },
+    RestartMedia,
     DropSignalling,
     Leave(oneshot::Sender<()>),
     /// The handle was dropped: stop without a word.
@@ -150,6 +151,7 @@ impl Driver {
     /// Runs until the meeting is over for this client. `first` are the
     /// messages the handshake already read (welcome, joined or lobby).
     pub(crate) async fn run(mut self, first: Vec<ServerMessage>) {
+        self.emit(MeetingEvent::Connection(ConnectionState::Connected));
         for msg in first {
             self.on_server(msg).await;
         }
@@ -301,17 +303,8 @@ impl Driver {
     async fn on_peer_event(&mut self, event: PeerEvent) {
         match event {
             PeerEvent::Connected => self.emit(MeetingEvent::MediaConnected),
-            PeerEvent::Disconnected => {
-                if self.session.phase() == Phase::Joined {
-                    // The media path alone broke: a fresh offer replaces it.
-                    self.emit(MeetingEvent::Connection(ConnectionState::Reconnecting));
-                    self.session.reconnecting();
-                    if let Err(e) = self.offer().await {
-                        self.emit(MeetingEvent::MediaError(e.to_string()));
-                    }
-                    self.emit(MeetingEvent::Connection(ConnectionState::Connected));
-                }
-            }
+            // The media path alone broke: a fresh offer replaces it.
+            PeerEvent::Disconnected => self.restart_media().await,
             PeerEvent::KeyframeRequest(layer) => {
                 if let Some(c) = &self.capture {
                     c.video.lock().unwrap_or_else(|e| e.into_inner()).keyframes[layer as usize] =
@@ -366,6 +359,20 @@ impl Driver {
         }
     }
 
+    /// Replaces the media connection with a fresh offer; signalling and
+    /// the seat stay. The SFU frees and re-sends everyone's slots.
+    async fn restart_media(&mut self) {
+        if self.session.phase() != Phase::Joined {
+            return;
+        }
+        self.emit(MeetingEvent::Connection(ConnectionState::Reconnecting));
+        self.session.new_media();
+        if let Err(e) = self.offer().await {
+            self.emit(MeetingEvent::MediaError(e.to_string()));
+        }
+        self.emit(MeetingEvent::Connection(ConnectionState::Connected));
+    }
+
     fn on_outgoing(&mut self, out: Outgoing) {
         let Some(link) = &mut self.link else { return };
         let now = Instant::now();
@@ -416,6 +423,7 @@ impl Driver {
                 })
                 .await;
             }
+            Command::RestartMedia => self.restart_media().await,
             Command::DropSignalling => {
                 self.ws = None;
                 return self.reconnect().await;

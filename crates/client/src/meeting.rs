@@ -292,6 +292,13 @@ impl Meeting {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Replaces the media connection with a fresh offer, keeping the seat
+    /// and signalling (after a network change, say). The client does the
+    /// same by itself when the media path fails.
+    pub fn restart_media(&self) -> Result<(), ClientError> {
+        self.command(Command::RestartMedia)
+    }
+
     /// Drops the signalling connection without leaving, as a network
     /// failure would; the client then resumes its seat. For tests and
     /// diagnostics.

@@ -151,11 +151,17 @@ impl Session {
             .map(|(mid, _)| mid.clone())
     }
 
-    /// A new connection is being made (resume): the old media is gone, and
-    /// slots arrive again after the next answer.
-    pub fn reconnecting(&mut self) {
+    /// A new media connection replaces the old one: slots arrive again,
+    /// and views are sent again, after the next answer.
+    pub fn new_media(&mut self) {
         self.slots.clear();
         self.answered = false;
+    }
+
+    /// The signalling connection dropped: no heartbeats until a resume's
+    /// `joined`, and the media starts over.
+    pub fn reconnecting(&mut self) {
+        self.new_media();
         self.next_heartbeat = None;
     }
 

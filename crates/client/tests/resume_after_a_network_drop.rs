@@ -64,3 +64,43 @@ async fn a_dropped_client_resumes_its_seat_and_its_frames_keep_advancing() {
     ana.meeting.leave().await.unwrap();
     ben.meeting.leave().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarting_the_media_path_keeps_the_seat_and_frames_flow_again() {
+    let server = Server::start(None).await;
+    let code = server.meeting(None).await;
+    let mut ana = Peer::join(&server, &code, "Ana", true).await;
+    let mut ben = Peer::join(&server, &code, "Ben", true).await;
+    let (a, b) = (ana.id(), ben.id());
+    let flowing = |p: &Peer, from: u64, n: u64| p.recorder.track(from).stamps_in_order >= n;
+    assert!(
+        eventually(Duration::from_secs(20), || flowing(&ben, a, 15)
+            && flowing(&ana, b, 15))
+        .await,
+        "media flows before the restart"
+    );
+    ana.drain();
+    ben.drain();
+    ana.meeting.restart_media().unwrap();
+    // A second offer replaces the first: Ben sees Ana's slots freed.
+    ben.expect("Ana's slots freed", |e| {
+        *e == MeetingEvent::MediaEnded { participant: a }
+    })
+    .await;
+    ana.expect("media again", |e| *e == MeetingEvent::MediaConnected)
+        .await;
+    let (by_ben, by_ana) = (
+        ben.recorder.track(a).last_stamp.unwrap(),
+        ana.recorder.track(b).last_stamp.unwrap(),
+    );
+    let advanced = eventually(Duration::from_secs(20), || {
+        ben.recorder.track(a).last_stamp.unwrap() >= by_ben + 15
+            && ana.recorder.track(b).last_stamp.unwrap() >= by_ana + 15
+    })
+    .await;
+    assert!(advanced, "frames advance both ways after the restart");
+    assert_eq!(ben.recorder.track(a).stamps_out_of_order, 0);
+    assert_eq!(server.server.signalling().hub().lines_in_use(), 2);
+    ana.meeting.leave().await.unwrap();
+    ben.meeting.leave().await.unwrap();
+}
