@@ -73,6 +73,13 @@ pub enum MeetingEvent {
         width: u32,
         height: u32,
     },
+    /// The offer's receive slots are all taken: `participant` is not
+    /// received; `shown` of the `others` are ("Showing 4 of 6").
+    SlotsFull {
+        participant: ParticipantId,
+        shown: u32,
+        others: u32,
+    },
     /// A participant's media slots were freed (they left or reconnected).
     MediaEnded {
         participant: ParticipantId,

@@ -312,6 +312,18 @@ impl Session {
                 out.push(Output::SlotsFreed(participant));
                 event(out, MeetingEvent::MediaEnded { participant });
             }
+            S::MediaSlotsFull {
+                participant,
+                shown,
+                others,
+            } => event(
+                out,
+                MeetingEvent::SlotsFull {
+                    participant,
+                    shown,
+                    others,
+                },
+            ),
             S::SendLayers { rids } => {
                 let mut wanted = [false; 3];
                 for layer in rids.iter().filter_map(|r| layer_for_rid(r)) {

@@ -37,6 +37,11 @@ pub struct ReadyFile {
     pub http: String,
     /// UDP port that carries media for every peer.
     pub media_udp: u16,
+    /// SHA-256 of the served certificate (`AB:CD:…`) when `http` is
+    /// `https://`; clients that see a self-signed certificate pin it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub tls_fingerprint: Option<String>,
 }
 
 #[cfg(test)]
@@ -48,6 +53,7 @@ mod tests {
         let ready = ReadyFile {
             http: "http://127.0.0.1:8443".into(),
             media_udp: 8443,
+            tls_fingerprint: None,
         };
         let json = serde_json::to_value(&ready).unwrap();
         assert_eq!(

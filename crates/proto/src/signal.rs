@@ -267,6 +267,16 @@ pub enum ServerMessage {
         #[ts(type = "number")]
         participant: ParticipantId,
     },
+    /// Your offer has no free receive slot for `participant`, so you do
+    /// not receive them: you receive `shown` of the `others` in the
+    /// meeting ("Showing 4 of 6 participants"). When a slot frees up it
+    /// goes to someone not received, with `media_slots`.
+    MediaSlotsFull {
+        #[ts(type = "number")]
+        participant: ParticipantId,
+        shown: u32,
+        others: u32,
+    },
     /// To a publisher: the simulcast layers (rids) somebody receives; the
     /// others may be paused until they are listed again.
     SendLayers {
@@ -394,6 +404,15 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&layers).unwrap(),
             json!({"type": "send_layers", "rids": ["l", "m"]})
+        );
+        let full = ServerMessage::MediaSlotsFull {
+            participant: 9,
+            shown: 4,
+            others: 6,
+        };
+        assert_eq!(
+            serde_json::to_value(&full).unwrap(),
+            json!({"type": "media_slots_full", "participant": 9, "shown": 4, "others": 6})
         );
     }
 

@@ -30,9 +30,38 @@ pub struct Config {
     pub listen: SocketAddr,
     /// UDP port for media on the same IP as `listen`. Port 0 picks a free port.
     pub media_port: u16,
-    /// How people reach this server (`http://office-pc:8443`), used in join
+    /// How people reach this server (`https://office-pc:8443`), used in join
     /// links and invitations. `None`: the listening address.
     pub public_url: Option<String>,
+    /// Whether the TCP port speaks HTTPS.
+    pub tls: TlsMode,
+    /// PEM certificate chain to serve instead of the self-signed one.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
+/// When the server speaks HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// HTTPS unless the server listens on loopback only: browsers treat
+    /// `http://localhost` as secure, and nobody else can reach it.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl TlsMode {
+    /// Whether a server listening on `ip` speaks HTTPS.
+    pub fn enabled_for(self, ip: IpAddr) -> bool {
+        match self {
+            Self::On => true,
+            Self::Off => false,
+            Self::Auto => !ip.is_loopback(),
+        }
+    }
 }
 
 /// Values given on the command line or in `CONFAB_*` variables.
@@ -43,6 +72,9 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub media_port: Option<u16>,
     pub public_url: Option<String>,
+    pub tls: Option<TlsMode>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The TOML file's shape. Unknown keys are refused so a typo is an error,
@@ -54,17 +86,23 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     media_port: Option<u16>,
     public_url: Option<String>,
+    tls: Option<TlsMode>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 impl Config {
-    /// Embedded defaults: loopback only, plain HTTP, data under the user's
-    /// XDG data directory.
+    /// Embedded defaults: loopback only (so plain HTTP, see
+    /// [`TlsMode::Auto`]), data under the user's XDG data directory.
     pub fn defaults() -> Result<Self, ServerError> {
         Ok(Self {
             data_dir: default_data_dir()?,
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             media_port: DEFAULT_PORT,
             public_url: None,
+            tls: TlsMode::Auto,
+            tls_cert: None,
+            tls_key: None,
         })
     }
 
@@ -112,6 +150,9 @@ impl Config {
                 .or(file.public_url)
                 .map(|url| check_public_url(&url))
                 .transpose()?,
+            tls: overrides.tls.or(file.tls).unwrap_or(defaults.tls),
+            tls_cert: overrides.tls_cert.clone().or(file.tls_cert),
+            tls_key: overrides.tls_key.clone().or(file.tls_key),
         })
     }
 }
@@ -297,5 +338,46 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("data_dir"), "{err}");
+    }
+
+    #[test]
+    fn tls_is_automatic_unless_set_and_auto_means_on_off_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let defaults = Config::load(&Overrides {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(defaults.tls, TlsMode::Auto);
+        assert!(!TlsMode::Auto.enabled_for("127.0.0.1".parse().unwrap()));
+        assert!(!TlsMode::Auto.enabled_for("::1".parse().unwrap()));
+        assert!(TlsMode::Auto.enabled_for("0.0.0.0".parse().unwrap()));
+        assert!(TlsMode::Auto.enabled_for("192.168.1.20".parse().unwrap()));
+        assert!(TlsMode::On.enabled_for("127.0.0.1".parse().unwrap()));
+        assert!(!TlsMode::Off.enabled_for("192.168.1.20".parse().unwrap()));
+
+        let file = dir.path().join("tls.toml");
+        std::fs::write(
+            &file,
+            "tls = \"on\"\ntls_cert = \"/etc/confab/cert.pem\"\ntls_key = \"/etc/confab/key.pem\"\n",
+        )
+        .unwrap();
+        let from_file = Config::load(&Overrides {
+            config_file: Some(file.clone()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.tls, TlsMode::On);
+        assert_eq!(
+            from_file.tls_key,
+            Some(PathBuf::from("/etc/confab/key.pem"))
+        );
+        let overridden = Config::load(&Overrides {
+            config_file: Some(file),
+            tls: Some(TlsMode::Off),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(overridden.tls, TlsMode::Off);
     }
 }

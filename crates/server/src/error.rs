@@ -38,6 +38,8 @@ pub enum ServerError {
     },
     #[error("public URL {value:?}: {reason}")]
     PublicUrl { value: String, reason: &'static str },
+    #[error("TLS certificate {path}: {reason}")]
+    Tls { path: PathBuf, reason: String },
     #[error("the server stopped unexpectedly")]
     Serve(#[source] std::io::Error),
 }

@@ -21,6 +21,7 @@ mod pages;
 pub mod ratelimit;
 pub mod storage;
 pub mod time;
+pub mod tls;
 pub mod usage;
 pub mod ws;
 
@@ -31,6 +32,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use confab_proto::ReadyFile;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::oneshot;
@@ -45,6 +47,7 @@ pub use storage::Storage;
 #[derive(Debug)]
 pub struct RunningServer {
     http_addr: SocketAddr,
+    tls: Option<tls::Identity>,
     media: Arc<media::Media>,
     media_task: JoinHandle<()>,
     links_base: String,
@@ -79,6 +82,13 @@ pub async fn start_with(
             source,
         })?;
     let http_addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let tls = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || tls::Identity::for_config(&config))
+            .await
+            .expect("TLS set-up task panicked")?
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     // Media gets its own UDP socket now so the port is reserved and known
     // from the first start; the SFU takes it over.
     let media_addr = SocketAddr::new(config.listen.ip(), config.media_port);
@@ -95,7 +105,7 @@ pub async fn start_with(
     let links_base = config
         .public_url
         .clone()
-        .unwrap_or_else(|| local_base_url(http_addr));
+        .unwrap_or_else(|| local_base_url(scheme, http_addr));
     let licence = {
         let storage = storage.clone();
         tokio::task::spawn_blocking(move || {
@@ -123,16 +133,31 @@ pub async fn start_with(
     // read from `ConnectInfo`.
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (shutdown, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
+    let stopped = async {
+        let _ = stop_rx.await;
+    };
+    let task = match &tls {
+        Some(identity) => {
+            // `tap_io` gives the TLS listener axum's `ConnectInfo<SocketAddr>`.
+            let listener = tls::TlsListener::new(listener, identity)
+                .map_err(ServerError::Serve)?
+                .tap_io(|_| ());
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
             })
-            .await
-    });
+        }
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+        }),
+    };
     tracing::info!(%http_addr, media_udp = %media.local_addr(), "serving");
     Ok(RunningServer {
         http_addr,
+        tls,
         media,
         media_task,
         links_base,
@@ -146,13 +171,13 @@ pub async fn start_with(
 
 /// Base URL a program on this machine can connect to. A wildcard bind is
 /// reached through loopback.
-fn local_base_url(addr: SocketAddr) -> String {
+fn local_base_url(scheme: &str, addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }
 
 impl RunningServer {
@@ -179,7 +204,13 @@ impl RunningServer {
     /// Base URL a program on this machine can connect to. A wildcard bind
     /// is reached through loopback.
     pub fn base_url(&self) -> String {
-        local_base_url(self.http_addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        local_base_url(scheme, self.http_addr)
+    }
+
+    /// The certificate served, when the server speaks HTTPS.
+    pub fn tls(&self) -> Option<&tls::Identity> {
+        self.tls.as_ref()
     }
 
     /// Start of the links the server hands out (join links, invitations):
@@ -199,6 +230,7 @@ impl RunningServer {
         ReadyFile {
             http: self.base_url(),
             media_udp: self.media_port(),
+            tls_fingerprint: self.tls.as_ref().map(|t| t.fingerprint().to_owned()),
         }
     }
 

@@ -45,9 +45,28 @@ struct ServeArgs {
     #[arg(long, env = "CONFAB_MEDIA_PORT", value_name = "PORT")]
     media_port: Option<u16>,
     /// How colleagues reach this server, for join links and invitations,
-    /// like http://office-pc:8443 [default: the listening address]
+    /// like https://office-pc:8443 [default: the listening address]
     #[arg(long, env = "CONFAB_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+    /// HTTPS on the TCP port: auto is on unless listening on loopback only
+    #[arg(long, env = "CONFAB_TLS", value_name = "MODE")]
+    tls: Option<confab_server::config::TlsMode>,
+    /// PEM certificate chain to serve [default: a self-signed one, made on first start]
+    #[arg(
+        long,
+        env = "CONFAB_TLS_CERT",
+        value_name = "PATH",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(
+        long,
+        env = "CONFAB_TLS_KEY",
+        value_name = "PATH",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
     /// Write {"http": "<base URL>", "media_udp": <port>} here once serving
     #[arg(long, env = "CONFAB_READY_FILE", value_name = "PATH")]
     ready_file: Option<PathBuf>,
@@ -104,6 +123,9 @@ fn serve(place: Place, args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         media_port: args.media_port,
         public_url: args.public_url,
+        tls: args.tls,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
     })?;
     runtime()?.block_on(async {
         let server = confab_server::start(&config).await?;
@@ -119,6 +141,12 @@ fn serve(place: Place, args: ServeArgs) -> anyhow::Result<()> {
         println!("  Admin:         {base}/admin");
         println!("  Health:        {base}/api/health");
         println!("  Media (UDP):   port {}", server.media_port());
+        if let Some(identity) = server.tls() {
+            if identity.is_self_signed() {
+                println!("  Certificate:   self-signed; browsers ask once whether to trust it.");
+            }
+            println!("  Fingerprint:   SHA-256 {}", identity.fingerprint());
+        }
         if server.links_base() != base {
             println!("  Join links:    {}/j/<code>", server.links_base());
         }

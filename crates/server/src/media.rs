@@ -74,16 +74,33 @@ impl Media {
     }
 
     /// Accepts a participant's offer and returns the answer. A participant
-    /// who already had a media connection gets a new one in its place.
+    /// who already had a media connection gets a new one in its place,
+    /// but only if the new offer is accepted.
     pub fn offer(&self, peer: ParticipantId, room: u64, sdp: &str) -> Result<String, SfuError> {
-        let result = {
-            let mut sfu = self.sfu();
-            // Not known is the usual case: nothing to replace.
-            let _ = sfu.remove_peer(peer);
-            sfu.add_peer(Instant::now(), peer, room, sdp)
-        };
+        let result = self.sfu().replace_peer(Instant::now(), peer, room, sdp);
         self.wake.notify_one();
         result
+    }
+
+    /// What a participant whose signalling reconnected must be told again
+    /// about its media connection: whom it receives in which slots, and
+    /// which of its own layers are wanted. Empty without a connection.
+    pub fn catch_up(&self, peer: ParticipantId) -> Vec<ServerMessage> {
+        let sfu = self.sfu();
+        let slots = sfu
+            .subscriptions(peer)
+            .into_iter()
+            .map(|s| ServerMessage::MediaSlots {
+                participant: s.publisher,
+                audio_mid: s.audio.map(|m| m.to_string()),
+                video_mid: s.video.map(|m| m.to_string()),
+            });
+        let layers = sfu
+            .layers_wanted(peer)
+            .map(|rids| ServerMessage::SendLayers {
+                rids: rids.iter().map(|r| r.to_string()).collect(),
+            });
+        slots.chain(layers).collect()
     }
 
     /// How `subscriber` shows `publisher`.
@@ -129,49 +146,77 @@ impl Media {
 }
 
 /// The local address a datagram from `source` arrived at. A socket on a
-/// wildcard address cannot tell without `IP_PKTINFO`; loopback senders
-/// reached it through loopback, others through the LAN address, which is
-/// the only other candidate.
+/// wildcard address cannot tell without `IP_PKTINFO`; a sender reached it
+/// through the candidate of its own address family, loopback if it is on
+/// loopback, else the LAN address.
 fn destination(local: SocketAddr, candidates: &[SocketAddr], source: SocketAddr) -> SocketAddr {
     if !local.ip().is_unspecified() {
-        return local;
+        return canonical(local);
     }
     let loopback = source.ip().is_loopback();
+    let family = |c: &&SocketAddr| c.is_ipv4() == source.is_ipv4();
     candidates
         .iter()
-        .copied()
+        .filter(family)
         .find(|c| c.ip().is_loopback() == loopback)
-        .or_else(|| candidates.first().copied())
+        .or_else(|| candidates.iter().find(family))
+        .or_else(|| candidates.first())
+        .copied()
         .unwrap_or(local)
+}
+
+/// An IPv4 sender as a dual-stack (`[::]`) socket reports it,
+/// `::ffff:a.b.c.d`, is the IPv4 address `a.b.c.d` to the SFU: that is
+/// the address its ICE candidates and the answer's candidates use.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+/// The address to send to from a socket bound to `local`: an IPv6 socket
+/// reaches IPv4 peers at their IPv4-mapped address.
+fn on_socket(local: SocketAddr, destination: SocketAddr) -> SocketAddr {
+    match (local, destination.ip()) {
+        (SocketAddr::V6(_), IpAddr::V4(v4)) => {
+            SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), destination.port())
+        }
+        _ => destination,
+    }
 }
 
 /// Host candidates for a socket bound to `local`: the address itself, or
 /// for a wildcard bind loopback plus the address of the interface that
-/// holds the default route (found by routing a UDP socket without sending).
+/// holds the default route (found by routing a UDP socket without
+/// sending). A `[::]` socket is dual-stack unless the system made it
+/// IPv6-only, so it offers the IPv4 candidates too; on an IPv6-only
+/// socket they simply never connect.
 fn candidates(local: SocketAddr) -> Vec<SocketAddr> {
     let port = local.port();
-    let (loopback, probe): (IpAddr, SocketAddr) = match local.ip() {
-        IpAddr::V4(v4) if v4.is_unspecified() => (
-            Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::from(([192, 0, 2, 1], 9)),
-        ),
-        IpAddr::V6(v6) if v6.is_unspecified() => (
-            Ipv6Addr::LOCALHOST.into(),
-            SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], 9)),
-        ),
-        _ => return vec![local],
-    };
-    let mut out = vec![SocketAddr::new(loopback, port)];
-    let unspecified = SocketAddr::new(local.ip(), 0);
-    let lan = StdUdpSocket::bind(unspecified)
+    if !local.ip().is_unspecified() {
+        return vec![canonical(local)];
+    }
+    let mut out = Vec::new();
+    if local.is_ipv6() {
+        out.push(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port));
+        let probe = SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], 9));
+        out.extend(
+            lan_address(Ipv6Addr::UNSPECIFIED.into(), probe).map(|ip| SocketAddr::new(ip, port)),
+        );
+    }
+    out.push(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port));
+    let probe = SocketAddr::from(([192, 0, 2, 1], 9));
+    out.extend(
+        lan_address(Ipv4Addr::UNSPECIFIED.into(), probe).map(|ip| SocketAddr::new(ip, port)),
+    );
+    out
+}
+
+/// The address of the interface that routes to `probe`, if not loopback.
+fn lan_address(unspecified: IpAddr, probe: SocketAddr) -> Option<IpAddr> {
+    StdUdpSocket::bind(SocketAddr::new(unspecified, 0))
         .and_then(|s| s.connect(probe).and_then(|()| s.local_addr()))
         .ok()
         .map(|a| a.ip())
-        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
-    if let Some(ip) = lan {
-        out.push(SocketAddr::new(ip, port));
-    }
-    out
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
 }
 
 /// The driver loop: receive, poll the SFU until it names a timeout, send,
@@ -196,7 +241,8 @@ async fn drive(media: Arc<Media>, socket: UdpSocket, signalling: Arc<Signalling>
             }
         };
         for (destination, bytes) in transmits.drain(..) {
-            if let Err(e) = socket.send_to(&bytes, destination).await {
+            let to = on_socket(media.local, destination);
+            if let Err(e) = socket.send_to(&bytes, to).await {
                 tracing::debug!(%destination, error = %e, "media send failed");
             }
         }
@@ -207,12 +253,14 @@ async fn drive(media: Arc<Media>, socket: UdpSocket, signalling: Arc<Signalling>
             received = socket.recv_from(&mut buf) => match received {
                 Ok((len, source)) => {
                     let mut sfu = media.sfu();
+                    let source = canonical(source);
                     let destination = media.destination(source);
                     sfu.handle_receive(Instant::now(), source, destination, &buf[..len]);
                     for _ in 1..RECV_BATCH {
                         let Ok((len, source)) = socket.try_recv_from(&mut buf) else {
                             break;
                         };
+                        let source = canonical(source);
                         let destination = media.destination(source);
                         sfu.handle_receive(Instant::now(), source, destination, &buf[..len]);
                     }
@@ -264,11 +312,21 @@ fn on_event(signalling: &Signalling, event: SfuEvent) {
         SfuEvent::NoFreeSlot {
             subscriber,
             publisher,
-        } => tracing::warn!(
-            subscriber,
-            publisher,
-            "offer had too few receive slots; participant not received"
-        ),
+            shown,
+            others,
+        } => {
+            tracing::info!(subscriber, publisher, "offer had too few receive slots");
+            signalling.with_hub(|hub| {
+                hub.send_to_participant(
+                    subscriber,
+                    ServerMessage::MediaSlotsFull {
+                        participant: publisher,
+                        shown: u32::try_from(shown).unwrap_or(u32::MAX),
+                        others: u32::try_from(others).unwrap_or(u32::MAX),
+                    },
+                )
+            });
+        }
         SfuEvent::LayersWanted { publisher, rids } => signalling.with_hub(|hub| {
             hub.send_to_participant(
                 publisher,
@@ -307,7 +365,7 @@ mod tests {
         let local = addr("0.0.0.0:5000");
         let found = candidates(local);
         assert_eq!(found[0], addr("127.0.0.1:5000"));
-        assert!(found.len() <= 2 && found.iter().all(|c| c.port() == 5000));
+        assert!(found.len() <= 2 && found.iter().all(|c| c.port() == 5000 && c.is_ipv4()));
         assert!(found[1..].iter().all(|c| !c.ip().is_loopback()));
 
         let lan = [addr("127.0.0.1:5000"), addr("192.168.1.20:5000")];
@@ -315,8 +373,33 @@ mod tests {
         assert_eq!(destination(local, &lan, addr("192.168.1.31:40000")), lan[1]);
         let loopback_only = [addr("127.0.0.1:5000")];
         assert_eq!(
+            destination(local, &loopback_only, addr("[::1]:40000")),
+            loopback_only[0],
+            "no candidate of its family: the first one"
+        );
+        assert_eq!(
             destination(local, &loopback_only, addr("192.168.1.31:40000")),
             loopback_only[0]
         );
+    }
+
+    #[test]
+    fn a_dual_stack_bind_offers_both_families_and_routes_ipv4_senders_to_ipv4() {
+        let local = addr("[::]:5000");
+        let found = candidates(local);
+        assert_eq!(found[0], addr("[::1]:5000"));
+        assert!(found.contains(&addr("127.0.0.1:5000")), "{found:?}");
+
+        // An IPv4 client seen through the dual-stack socket.
+        let mapped = addr("[::ffff:127.0.0.1]:40000");
+        let source = canonical(mapped);
+        assert_eq!(source, addr("127.0.0.1:40000"));
+        assert_eq!(destination(local, &found, source), addr("127.0.0.1:5000"));
+        assert_eq!(on_socket(local, source), mapped, "sent back mapped");
+        let v6 = addr("[::1]:40000");
+        assert_eq!((canonical(v6), on_socket(local, v6)), (v6, v6));
+        assert_eq!(destination(local, &found, v6), addr("[::1]:5000"));
+        let v4_socket = addr("0.0.0.0:5000");
+        assert_eq!(on_socket(v4_socket, source), source);
     }
 }

@@ -501,6 +501,14 @@ impl Session {
                     return false;
                 }
                 sig.with_hub(|hub| hub.resume(conn, &token, Now::system()));
+                // Media events sent while the participant was away went
+                // nowhere: tell the new connection where its media stands.
+                let seated = sig.hub().seated(conn);
+                if let (Some((pid, _)), Some(media)) = (seated, sig.media()) {
+                    for msg in media.catch_up(pid) {
+                        sig.send(conn, msg);
+                    }
+                }
                 false
             }
             ClientMessage::Offer { sdp } => self.offer(sig, &sdp),

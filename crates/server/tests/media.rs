@@ -5,91 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::rtc::{MediaClient, Received};
+use common::rtc::{Inbox, MEDIA_WAIT, MediaClient, connect_media, gaps, wait_for, you};
 use common::{Client, TestServer};
 use confab_proto::signal::{ClientMessage, ErrorCode, ServerMessage};
 use confab_server::meetings::NewMeeting;
 use confab_sfu::SfuStats;
-
-/// Overall bound for media to flow; loopback connects in well under a second.
-const MEDIA_WAIT: Duration = Duration::from_secs(8);
-
-fn you(msg: &ServerMessage) -> u64 {
-    match msg {
-        ServerMessage::Joined { you, .. } => you.id,
-        other => panic!("expected joined, got {other:?}"),
-    }
-}
-
-/// Sends the offer, applies the answer, starts the media client.
-async fn connect_media(ws: &mut Client, slots: usize) -> MediaClient {
-    let (mut media, sdp) = MediaClient::offer(slots).await;
-    ws.send(&ClientMessage::Offer { sdp }).await;
-    let answer = ws
-        .recv_until(|m| {
-            matches!(
-                m,
-                ServerMessage::Answer { .. } | ServerMessage::Error { .. }
-            )
-        })
-        .await;
-    let ServerMessage::Answer { sdp } = answer else {
-        panic!("expected an answer, got {answer:?}");
-    };
-    assert!(sdp.contains("a=ice-lite"), "the server is ICE-lite: {sdp}");
-    media.accept(&sdp);
-    media
-}
-
-/// Waits until `done` holds of what `media` received, or panics with it.
-async fn wait_for(media: &MediaClient, what: &str, done: impl Fn(&MediaClient) -> bool) {
-    let give_up = Instant::now() + MEDIA_WAIT;
-    while !done(media) {
-        assert!(
-            Instant::now() < give_up,
-            "no {what} in time: {:?}",
-            media.state().received.keys()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn gaps(packets: &[Received]) -> Vec<(u64, u64)> {
-    packets
-        .windows(2)
-        .filter(|w| w[1].seq != w[0].seq + 1)
-        .map(|w| (w[0].seq, w[1].seq))
-        .collect()
-}
-
-/// A signalling client whose messages may be awaited in any order: what
-/// arrives before it is asked for is kept.
-struct Inbox {
-    ws: Client,
-    early: Vec<ServerMessage>,
-}
-
-impl Inbox {
-    fn new(ws: Client) -> Self {
-        Self {
-            ws,
-            early: Vec::new(),
-        }
-    }
-
-    async fn expect(&mut self, pred: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
-        if let Some(i) = self.early.iter().position(&pred) {
-            return self.early.remove(i);
-        }
-        loop {
-            let msg = self.ws.recv().await;
-            if pred(&msg) {
-                return msg;
-            }
-            self.early.push(msg);
-        }
-    }
-}
 
 fn send_layers(msg: &ServerMessage) -> Option<Vec<String>> {
     match msg {
@@ -281,4 +201,50 @@ async fn offers_before_joining_and_bad_sdp_are_refused_with_typed_errors() {
     c.send(&ClientMessage::Offer { sdp }).await;
     assert!(matches!(c.recv().await, ServerMessage::Answer { .. }));
     assert_eq!(s.server.media().stats().peers, 1);
+}
+
+#[tokio::test]
+async fn thirty_media_join_leave_cycles_leave_nothing_behind() {
+    let s = TestServer::start(None, |_| {}).await;
+    let m = s.meeting(NewMeeting::titled("Cycles")).await;
+    let mut a = Client::greeted(&s).await;
+    you(&a.join(m.code.as_str(), "Stayer").await);
+    let _media_a = connect_media(&mut a, 1).await;
+    let mut a = Inbox::new(a);
+    a.expect(|m| send_layers(m).is_some()).await;
+    // Settled once the stayer's own audio reaches the speaker detector.
+    let give_up = Instant::now() + MEDIA_WAIT;
+    while s.server.media().stats().speakers == 0 {
+        assert!(Instant::now() < give_up, "no audio from the stayer");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let baseline = s.server.media().stats();
+    assert_eq!((baseline.peers, baseline.rooms, baseline.feeds), (1, 1, 0));
+
+    for cycle in 0..30 {
+        let mut b = Client::greeted(&s).await;
+        let b_id = you(&b.join(m.code.as_str(), &format!("Visitor {cycle}")).await);
+        let media_b = connect_media(&mut b, 1).await;
+        a.expect(
+            |m| matches!(m, ServerMessage::MediaSlots { participant, .. } if *participant == b_id),
+        )
+        .await;
+        b.send(&ClientMessage::Leave).await;
+        b.recv_until(|m| matches!(m, ServerMessage::Left)).await;
+        a.expect(
+            |m| matches!(m, ServerMessage::MediaSlotFreed { participant } if *participant == b_id),
+        )
+        .await;
+        drop(media_b);
+        assert_eq!(s.lines_in_use().await, 1, "after cycle {cycle}");
+        let give_up = Instant::now() + Duration::from_secs(2);
+        while s.server.media().stats() != baseline {
+            assert!(
+                Instant::now() < give_up,
+                "after cycle {cycle}: {:?} != {baseline:?}",
+                s.server.media().stats()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }

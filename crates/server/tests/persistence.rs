@@ -14,7 +14,7 @@ fn config(data_dir: &Path) -> Config {
         data_dir: data_dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().unwrap(),
         media_port: 0,
-        public_url: None,
+        ..Config::defaults().unwrap()
     }
 }
 

@@ -67,6 +67,7 @@ impl Sfu {
         };
         for &subscriber in members.iter().filter(|m| **m != publisher) {
             if self.forward_to(subscriber, &ingress, now) {
+                self.forwarded += 1;
                 self.mark_dirty(subscriber);
             }
         }

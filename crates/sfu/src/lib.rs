@@ -10,7 +10,7 @@
 //! 1. feeds every datagram to [`Sfu::handle_receive`] with the address it
 //!    came from and the local address it arrived on;
 //! 2. after **any** call that changes the SFU (a datagram, [`Sfu::add_peer`],
-//!    [`Sfu::remove_peer`], [`Sfu::set_view`]) calls [`Sfu::poll`] until it
+//!    [`Sfu::replace_peer`], [`Sfu::remove_peer`], [`Sfu::set_view`]) calls [`Sfu::poll`] until it
 //!    returns [`SfuOutput::Timeout`], sending every
 //!    [`SfuOutput::Transmit`] and acting on every [`SfuOutput::Event`];
 //! 3. calls [`Sfu::poll`] again no later than that timeout even if no
@@ -59,9 +59,10 @@
 //!   subscriber asks (its PLI goes to the layer it receives).
 //! - Per subscriber and publisher, the layer is the smallest that fills
 //!   the tile from [`Sfu::set_view`], lowered while the sum exceeds the
-//!   subscriber's TWCC bandwidth estimate. Layers no subscriber wants are
-//!   reported with [`SfuEvent::LayersWanted`] so the publisher can pause
-//!   them.
+//!   subscriber's TWCC bandwidth estimate; the estimator is told what the
+//!   tiles would take, so it probes back up when a link recovers. Layers
+//!   no subscriber wants are reported with [`SfuEvent::LayersWanted`] so
+//!   the publisher can pause them.
 //! - The active speaker per room comes from audio levels with hysteresis
 //!   ([`SfuEvent::ActiveSpeaker`]).
 
@@ -75,6 +76,8 @@ mod rooms;
 mod sfu;
 mod speaker;
 mod stun;
+#[cfg(feature = "test-client")]
+pub mod test_client;
 mod vp8;
 
 use std::net::SocketAddr;
@@ -82,7 +85,7 @@ use std::time::Instant;
 
 pub use error::SfuError;
 pub use layers::View;
-pub use sfu::{Sfu, SfuStats};
+pub use sfu::{Sfu, SfuStats, Subscription};
 pub use str0m::media::{Mid, Rid};
 
 /// Identifies a peer (one WebRTC connection); chosen by the server.
@@ -123,10 +126,14 @@ pub enum SfuEvent {
         subscriber: PeerId,
         publisher: PeerId,
     },
-    /// `subscriber` has no free slot for `publisher`: its offer had too few.
+    /// `subscriber` has no free slot for `publisher`: its offer had too
+    /// few. It receives `shown` of the `others` in its room; when a slot
+    /// frees up, it goes to someone not received ([`SfuEvent::Subscribed`]).
     NoFreeSlot {
         subscriber: PeerId,
         publisher: PeerId,
+        shown: usize,
+        others: usize,
     },
     /// The simulcast layers of `publisher` that someone receives; the
     /// others may be paused. Sent when the set changes.

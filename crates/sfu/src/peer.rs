@@ -43,6 +43,8 @@ pub(crate) struct Peer {
     pub(crate) views: HashMap<PeerId, View>,
     /// TWCC estimate of what can be sent to it, bits per second.
     pub(crate) bandwidth: Option<u64>,
+    /// What its estimator was last told to probe for, bits per second.
+    pub(crate) desired_bitrate: u64,
     pub(crate) opus_pt: Option<Pt>,
     pub(crate) vp8_pt: Option<Pt>,
     /// Which incoming SSRC is which media line and layer.
@@ -146,6 +148,7 @@ impl Peer {
             video_slots: Vec::new(),
             views: HashMap::new(),
             bandwidth: None,
+            desired_bitrate: 0,
             opus_pt: None,
             vp8_pt: None,
             streams: HashMap::new(),
@@ -238,6 +241,11 @@ impl Slot {
     pub(crate) fn assign(&mut self, publisher: PeerId) {
         self.rewriter.end_segment();
         self.feed = Some(Feed::new(publisher));
+    }
+
+    /// Whether `publisher` feeds this slot.
+    pub(crate) fn fed_by(&self, publisher: PeerId) -> bool {
+        self.feed.as_ref().is_some_and(|f| f.publisher == publisher)
     }
 
     /// Still waiting for a keyframe to start or to switch layers.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use str0m::bwe::Bitrate;
 use str0m::media::Rid;
 
 use crate::layers::{self, LayerInfo, View};
@@ -15,6 +16,8 @@ const DEFAULT_VIEW: View = View::Tile {
     width: 320,
     height: 180,
 };
+/// Room for the audio of a few publishers in a subscriber's wanted rate.
+const AUDIO_HEADROOM: u64 = 200_000;
 /// A keyframe asked for and not seen by then is asked for again (the
 /// PLI or the keyframe's first packet may have been lost).
 const KEYFRAME_RETRY: Duration = Duration::from_millis(500);
@@ -77,6 +80,13 @@ impl Sfu {
             .zip(&ladders)
             .map(|((_, _, view), ladder)| layers::for_view(ladder, *view))
             .collect();
+        // What the tiles would take on an unlimited link: the estimator
+        // probes up to it, so a link that recovers is noticed.
+        let desired: u64 = choices
+            .iter()
+            .zip(&ladders)
+            .filter_map(|(c, l)| c.map(|pos| l[layers::ordered(l)[pos]].bitrate))
+            .sum();
         if let Some(budget) = sink.bandwidth {
             let refs: Vec<&[LayerInfo]> = ladders.iter().map(Vec::as_slice).collect();
             layers::fit_budget(&refs, &mut choices, budget);
@@ -86,9 +96,29 @@ impl Sfu {
             .zip(&ladders)
             .map(|(choice, ladder)| choice.map(|pos| ladder[layers::ordered(ladder)[pos]].rid));
         let asks = self.apply_targets(subscriber, &feeds, targets, now);
+        self.want_bitrate(subscriber, desired);
         for (publisher, rid) in asks {
             self.request_keyframe(publisher, rid, now);
         }
+    }
+
+    /// Lets a subscriber's bandwidth estimator probe for `desired` bits
+    /// per second (with headroom: audio and RTP overhead are not in it).
+    fn want_bitrate(&mut self, subscriber: PeerId, desired: u64) {
+        let Some(sink) = self.peers.get_mut(&subscriber) else {
+            return;
+        };
+        let desired = desired + desired / 4 + AUDIO_HEADROOM;
+        // Rates move a little every tick; re-aim only on a real change.
+        let last = sink.desired_bitrate;
+        if last.abs_diff(desired) <= last / 10 {
+            return;
+        }
+        sink.desired_bitrate = desired;
+        sink.rtc
+            .bwe()
+            .set_bitrate(Bitrate::ZERO, Bitrate::bps(desired));
+        self.mark_dirty(subscriber);
     }
 
     fn ladder(&self, publisher: PeerId) -> Vec<LayerInfo> {

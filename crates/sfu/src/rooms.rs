@@ -1,5 +1,6 @@
 //! Joining and leaving a room: pairing receive slots with publishers.
 
+use crate::peer::Slot;
 use crate::sfu::Sfu;
 use crate::{PeerId, RoomId, SfuEvent, SfuOutput};
 
@@ -15,38 +16,38 @@ impl Sfu {
         let others = room.members.clone();
         room.members.push(peer);
         for other in others {
-            self.pair(other, peer);
-            self.pair(peer, other);
+            self.pair(other, peer, true);
+            self.pair(peer, other, true);
         }
         self.replan_now();
     }
 
-    /// Gives `subscriber` a free audio and video slot for `publisher`.
-    fn pair(&mut self, subscriber: PeerId, publisher: PeerId) {
+    /// Gives `subscriber` a free audio and video slot for `publisher`,
+    /// for each kind it publishes and is not yet received in. Returns
+    /// false when a slot was missing.
+    fn pair(&mut self, subscriber: PeerId, publisher: PeerId, report: bool) -> bool {
         let Some(source) = self.peers.get(&publisher) else {
-            return;
+            return true;
         };
         let has_audio = source.publication.audio.is_some();
         let has_video = source.publication.video.is_some();
         let Some(sink) = self.peers.get_mut(&subscriber) else {
-            return;
+            return true;
         };
-        let assign = |slots: &mut Vec<crate::peer::Slot>, wanted: bool| {
-            let slot = slots
-                .iter_mut()
-                .find(|s| s.feed.is_none())
-                .filter(|_| wanted)?;
-            slot.assign(publisher);
-            Some(slot.mid)
+        let assign = |slots: &mut Vec<Slot>, wanted: bool| {
+            if !wanted || slots.iter().any(|s| s.fed_by(publisher)) {
+                return (None, true);
+            }
+            match slots.iter_mut().find(|s| s.feed.is_none()) {
+                Some(slot) => {
+                    slot.assign(publisher);
+                    (Some(slot.mid), true)
+                }
+                None => (None, false),
+            }
         };
-        let audio = assign(&mut sink.audio_slots, has_audio);
-        let video = assign(&mut sink.video_slots, has_video);
-        if (has_audio && audio.is_none()) || (has_video && video.is_none()) {
-            self.out.push_back(SfuOutput::Event(SfuEvent::NoFreeSlot {
-                subscriber,
-                publisher,
-            }));
-        }
+        let (audio, audio_ok) = assign(&mut sink.audio_slots, has_audio);
+        let (video, video_ok) = assign(&mut sink.video_slots, has_video);
         if audio.is_some() || video.is_some() {
             self.out.push_back(SfuOutput::Event(SfuEvent::Subscribed {
                 subscriber,
@@ -54,6 +55,56 @@ impl Sfu {
                 audio,
                 video,
             }));
+        }
+        let complete = audio_ok && video_ok;
+        if !complete && report {
+            let (shown, others) = self.shown(subscriber);
+            self.out.push_back(SfuOutput::Event(SfuEvent::NoFreeSlot {
+                subscriber,
+                publisher,
+                shown,
+                others,
+            }));
+        }
+        complete
+    }
+
+    /// How many of the other members of its room `subscriber` receives
+    /// (in at least one slot), and how many others there are.
+    fn shown(&self, subscriber: PeerId) -> (usize, usize) {
+        let Some(sink) = self.peers.get(&subscriber) else {
+            return (0, 0);
+        };
+        let others: Vec<PeerId> = self
+            .rooms
+            .get(&sink.room)
+            .map(|r| {
+                r.members
+                    .iter()
+                    .copied()
+                    .filter(|m| *m != subscriber)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let received = |p: PeerId| {
+            let mut slots = sink.audio_slots.iter().chain(&sink.video_slots);
+            slots.any(|s| s.fed_by(p))
+        };
+        let shown = others.iter().filter(|p| received(**p)).count();
+        (shown, others.len())
+    }
+
+    /// Gives slots freed in `subscriber` to members it does not receive
+    /// yet, in joining order.
+    fn fill_free_slots(&mut self, subscriber: PeerId, room_id: RoomId) {
+        let Some(room) = self.rooms.get(&room_id) else {
+            return;
+        };
+        let members = room.members.clone();
+        for publisher in members.into_iter().filter(|m| *m != subscriber) {
+            if !self.pair(subscriber, publisher, false) {
+                break;
+            }
         }
     }
 
@@ -90,6 +141,7 @@ impl Sfu {
                     subscriber: member,
                     publisher: peer,
                 }));
+                self.fill_free_slots(member, room_id);
             }
         }
         self.replan_now();

@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use str0m::media::{Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Output};
 
@@ -36,6 +37,8 @@ pub struct Sfu {
     last_tick: Option<Instant>,
     /// Reused buffer for a peer's events while the peer is borrowed.
     events: Vec<Event>,
+    /// RTP packets written to subscribers since the start.
+    pub(crate) forwarded: u64,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +61,7 @@ impl Sfu {
             next_tick: None,
             last_tick: None,
             events: Vec::new(),
+            forwarded: 0,
         }
     }
 
@@ -74,6 +78,27 @@ impl Sfu {
             return Err(SfuError::DuplicatePeer(peer));
         }
         let (state, answer) = Peer::answer(now, room, &self.config, offer_sdp)?;
+        self.by_ufrag.insert(state.ufrag.clone(), peer);
+        self.peers.insert(peer, state);
+        self.mark_dirty(peer);
+        Ok(answer)
+    }
+
+    /// Gives `peer` a new connection from a new offer (a client that
+    /// reconnected): the old one, if any, is dropped only once the new
+    /// offer has been accepted, so a bad offer leaves a working
+    /// connection alone. The others see [`SfuEvent::Unsubscribed`] for the
+    /// old connection and [`SfuEvent::Subscribed`] once the new one joins.
+    pub fn replace_peer(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        room: RoomId,
+        offer_sdp: &str,
+    ) -> Result<String, SfuError> {
+        let (state, answer) = Peer::answer(now, room, &self.config, offer_sdp)?;
+        // Not known is the usual case: nothing to replace.
+        let _ = self.remove_peer(peer);
         self.by_ufrag.insert(state.ufrag.clone(), peer);
         self.peers.insert(peer, state);
         self.mark_dirty(peer);
@@ -351,6 +376,49 @@ impl Sfu {
         }
     }
 
+    /// Whom `subscriber` receives now, in which slots: what a client that
+    /// reconnected its signalling must be told again.
+    pub fn subscriptions(&self, subscriber: PeerId) -> Vec<Subscription> {
+        let Some(sink) = self.peers.get(&subscriber) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Subscription> = Vec::new();
+        let slots = sink.audio_slots.iter().map(|s| (s, true));
+        for (slot, audio) in slots.chain(sink.video_slots.iter().map(|s| (s, false))) {
+            let Some(publisher) = slot.feed.as_ref().map(|f| f.publisher) else {
+                continue;
+            };
+            let at = match out.iter().position(|s| s.publisher == publisher) {
+                Some(at) => at,
+                None => {
+                    out.push(Subscription {
+                        publisher,
+                        audio: None,
+                        video: None,
+                    });
+                    out.len() - 1
+                }
+            };
+            if audio {
+                out[at].audio = Some(slot.mid);
+            } else {
+                out[at].video = Some(slot.mid);
+            }
+        }
+        out
+    }
+
+    /// The layers of `publisher` last reported in [`SfuEvent::LayersWanted`].
+    pub fn layers_wanted(&self, publisher: PeerId) -> Option<Vec<Rid>> {
+        self.peers.get(&publisher)?.publication.wanted.clone()
+    }
+
+    /// How many media packets the SFU has forwarded (written to a
+    /// subscriber's slot) since it started: for metrics and load tests.
+    pub fn forwarded(&self) -> u64 {
+        self.forwarded
+    }
+
     /// How many peers, rooms and routing entries the SFU holds: for tests
     /// and metrics (everything is zero when everyone has left).
     pub fn stats(&self) -> SfuStats {
@@ -359,8 +427,24 @@ impl Sfu {
             rooms: self.rooms.len(),
             routes: self.by_ufrag.len() + self.by_addr.len(),
             queued: self.dirty.len() + self.out.len(),
+            feeds: self
+                .peers
+                .values()
+                .flat_map(|p| p.audio_slots.iter().chain(&p.video_slots))
+                .filter(|s| s.feed.is_some())
+                .count(),
+            views: self.peers.values().map(|p| p.views.len()).sum(),
+            speakers: self.rooms.values().map(|r| r.speaker.len()).sum(),
         }
     }
+}
+
+/// `subscriber` receives `publisher` in these slots; see [`Sfu::subscriptions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub publisher: PeerId,
+    pub audio: Option<Mid>,
+    pub video: Option<Mid>,
 }
 
 /// Sizes of the SFU's state.
@@ -372,4 +456,10 @@ pub struct SfuStats {
     pub routes: usize,
     /// Peers waiting to be polled plus outputs not yet taken.
     pub queued: usize,
+    /// Receive slots fed by a publisher, over all subscribers.
+    pub feeds: usize,
+    /// Views (tile sizes) subscribers gave for publishers.
+    pub views: usize,
+    /// Peers the active-speaker detectors track.
+    pub speakers: usize,
 }

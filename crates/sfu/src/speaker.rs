@@ -47,6 +47,11 @@ impl SpeakerDetector {
         entry.last_packet = now;
     }
 
+    /// How many peers it tracks.
+    pub(crate) fn len(&self) -> usize {
+        self.peers.len()
+    }
+
     /// Forgets a peer that left; the next [`Self::decide`] may pick another.
     pub(crate) fn forget(&mut self, peer: PeerId) {
         self.peers.remove(&peer);

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::World;
-use common::client::Received;
 use common::link::Impairment;
+use confab_sfu::test_client::Received;
 use confab_sfu::{Mid, SfuEvent};
 
 /// The (audio, video) slots through which `subscriber` receives `publisher`.
@@ -135,5 +135,29 @@ fn nack_and_rtx_recover_video_lost_on_both_legs() {
     assert!(
         frames.windows(2).all(|w| w[1] >= w[0]),
         "in sequence order, frames never go back"
+    );
+}
+
+#[test]
+fn a_late_subscriber_gets_a_keyframe_asked_for_on_its_behalf() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 1);
+    world.connect_all();
+    // Long past its first keyframes.
+    world.run(Duration::from_secs(2));
+    assert_eq!(world.client(1).keyframe_requests.get(&"l".into()), None);
+
+    world.join(2, 7, false, 1);
+    world.connect_all();
+    world.run(Duration::from_secs(1));
+    assert!(
+        world.client(1).keyframe_requests[&"l".into()] >= 1,
+        "PLI on subscribe"
+    );
+    let (_, video) = slots_of(&world, 2, 1);
+    let video = received(&world, 2, video);
+    assert!(
+        video.len() > 20 && video[0].keyframe,
+        "starts at the keyframe"
     );
 }

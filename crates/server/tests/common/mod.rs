@@ -40,6 +40,15 @@ pub fn dev_licence(seats: u32) -> Vec<u8> {
 impl TestServer {
     /// Starts a server with `seats` licensed lines (`None`: the free tier).
     pub async fn start(seats: Option<u32>, tune: impl FnOnce(&mut AppOptions)) -> Self {
+        Self::start_on("127.0.0.1:0", seats, tune).await
+    }
+
+    /// Like [`Self::start`], listening (TCP and UDP) on `listen`.
+    pub async fn start_on(
+        listen: &str,
+        seats: Option<u32>,
+        tune: impl FnOnce(&mut AppOptions),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
         if let Some(seats) = seats {
@@ -52,7 +61,7 @@ impl TestServer {
         }
         let config = Config {
             data_dir: dir.path().to_path_buf(),
-            listen: "127.0.0.1:0".parse().unwrap(),
+            listen: listen.parse().unwrap(),
             media_port: 0,
             ..Config::defaults().unwrap()
         };

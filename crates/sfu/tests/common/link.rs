@@ -1,7 +1,7 @@
 //! An in-memory network with loss, latency and jitter, on virtual time.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,15 @@ pub struct Link {
     order: u64,
     pub sent: u64,
     pub dropped: u64,
+    /// Per destination: a bottleneck of this many bits per second, and
+    /// when it has sent what is queued for it.
+    bottlenecks: HashMap<SocketAddr, (u64, Instant)>,
 }
+
+/// IPv4 and UDP headers, counted against a bottleneck.
+const UDP_IP_OVERHEAD: u64 = 28;
+/// A bottleneck drops what would wait longer than this (a router's queue).
+const MAX_QUEUE_DELAY: Duration = Duration::from_millis(250);
 
 impl Link {
     pub fn new(impairment: Impairment, seed: u64) -> Self {
@@ -67,6 +75,7 @@ impl Link {
             order: 0,
             sent: 0,
             dropped: 0,
+            bottlenecks: HashMap::new(),
         }
     }
 
@@ -82,15 +91,31 @@ impl Link {
             self.dropped += 1;
             return;
         }
+        let mut at = now;
+        if let Some((bps, free_at)) = self.bottlenecks.get_mut(&destination) {
+            let start = (*free_at).max(now);
+            if start.saturating_duration_since(now) > MAX_QUEUE_DELAY {
+                self.dropped += 1;
+                return;
+            }
+            let bits = (bytes.len() as u64 + UDP_IP_OVERHEAD) * 8;
+            *free_at = start + Duration::from_secs_f64(bits as f64 / *bps as f64);
+            at = *free_at;
+        }
         let jitter = self.impairment.jitter.mul_f64(self.rng.unit());
         self.order += 1;
         self.queue.push(Reverse(Queued {
-            at: now + self.impairment.latency + jitter,
+            at: at + self.impairment.latency + jitter,
             order: self.order,
             source,
             destination,
             bytes,
         }));
+    }
+
+    /// Limits what reaches `destination` to `bps` bits per second.
+    pub fn limit(&mut self, destination: SocketAddr, bps: u64, now: Instant) {
+        self.bottlenecks.insert(destination, (bps, now));
     }
 
     pub fn next_at(&self) -> Option<Instant> {

@@ -2,16 +2,14 @@
 //! between them, driven like str0m's own tests drive two peers.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod client;
 pub mod link;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use confab_sfu::{Sfu, SfuConfig, SfuEvent, SfuOutput};
-use str0m::{Input, Output};
+use confab_sfu::test_client::Client;
+use confab_sfu::{Sfu, SfuConfig, SfuError, SfuEvent, SfuOutput};
 
-use client::Client;
 use link::{Impairment, Link};
 
 pub const SFU_ADDR: SocketAddr =
@@ -32,6 +30,19 @@ pub struct World {
     next_video: Instant,
     /// Measuring (benchmarks): wall time inside the SFU and what it forwarded.
     pub measure: Option<Measure>,
+    /// Capturing (the load bench): SRTP and DTLS datagrams to the SFU are
+    /// kept here instead of delivered, to be replayed later at another
+    /// pace; STUN still flows so every ICE session stays up.
+    pub capture: Option<Vec<Captured>>,
+}
+
+/// A datagram on its way to the SFU, held back by [`World::capture`].
+#[derive(Debug)]
+pub struct Captured {
+    pub at: Instant,
+    pub source: SocketAddr,
+    pub destination: SocketAddr,
+    pub bytes: Vec<u8>,
 }
 
 /// Wall-clock cost of the SFU, measured around its calls only.
@@ -62,6 +73,7 @@ impl World {
             next_audio: now,
             next_video: now,
             measure: None,
+            capture: None,
         }
     }
 
@@ -81,6 +93,23 @@ impl World {
         self.clients.push(client);
         self.drive_sfu();
         self.clients.len() - 1
+    }
+
+    /// Client `id` comes back from a new address with a new offer, which
+    /// replaces its connection; the old client is gone.
+    pub fn reconnect(&mut self, id: u64, room: u64, slots: usize) -> Result<(), SfuError> {
+        let old = self.clients.iter().position(|c| c.id == id);
+        let port = old.map_or(5000, |i| self.clients[i].addr.port() + 1);
+        let addr = SocketAddr::new(Ipv4Addr::new(10, 1, (id >> 8) as u8, id as u8).into(), port);
+        let (mut client, offer, pending) = Client::offer(self.now, id, addr, true, slots);
+        let answer = self.sfu.replace_peer(self.now, id, room, &offer)?;
+        client.accept(pending, &answer);
+        if let Some(i) = old {
+            self.clients.remove(i);
+        }
+        self.clients.push(client);
+        self.drive_sfu();
+        Ok(())
     }
 
     pub fn leave(&mut self, index: usize) {
@@ -140,6 +169,15 @@ impl World {
     fn step(&mut self) {
         let now = self.now;
         while let Some((source, destination, bytes)) = self.up.pop_due(now) {
+            if let Some(capture) = self.capture.as_mut().filter(|_| !is_stun(&bytes)) {
+                capture.push(Captured {
+                    at: now,
+                    source,
+                    destination,
+                    bytes,
+                });
+                continue;
+            }
             let started = self.measure.is_some().then(std::time::Instant::now);
             self.sfu.handle_receive(now, source, destination, &bytes);
             if let Some(started) = started {
@@ -157,16 +195,8 @@ impl World {
         }
         while let Some((source, destination, bytes)) = self.down.pop_due(now) {
             if let Some(c) = self.clients.iter_mut().find(|c| c.addr == destination) {
-                let input = Input::Receive(
-                    now,
-                    str0m::net::Receive {
-                        proto: str0m::net::Protocol::Udp,
-                        source,
-                        destination,
-                        contents: bytes.as_slice().try_into().expect("a datagram"),
-                    },
-                );
-                c.rtc.handle_input(input).expect("client input");
+                c.handle_datagram(now, source, &bytes)
+                    .expect("client input");
                 // str0m keeps one received RTP packet until polled.
                 drain_client(c, now, &mut self.up);
             }
@@ -190,13 +220,9 @@ impl World {
     fn drive_clients(&mut self) {
         let now = self.now;
         for c in &mut self.clients {
-            if c.timeout > now {
-                continue;
+            if c.timeout <= now {
+                drain_client(c, now, &mut self.up);
             }
-            c.rtc
-                .handle_input(Input::Timeout(now))
-                .expect("client timeout");
-            drain_client(c, now, &mut self.up);
         }
     }
 
@@ -236,19 +262,21 @@ impl World {
 
 /// Polls a client until its timeout, onto the uplink.
 fn drain_client(c: &mut Client, now: Instant, up: &mut Link) {
-    loop {
-        match c.rtc.poll_output().expect("client output") {
-            Output::Timeout(at) => {
-                c.timeout = at.max(now + Duration::from_micros(100));
-                break;
-            }
-            Output::Transmit(t) => up.send(now, t.source, t.destination, t.contents.into()),
-            Output::Event(e) => c.on_event(e),
-        }
-    }
+    let at = c
+        .drain(now, |source, destination, bytes| {
+            up.send(now, source, destination, bytes)
+        })
+        .expect("client output");
+    // A client that wants `now` again waits for time to pass.
+    c.timeout = at.max(now + Duration::from_micros(100));
+}
+
+/// STUN (RFC 7983: first byte 0 to 3).
+fn is_stun(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(|b| *b < 4)
 }
 
 /// RTP rather than RTCP, STUN or DTLS (RFC 7983 demultiplexing, RFC 5761).
-fn is_rtp(bytes: &[u8]) -> bool {
+pub fn is_rtp(bytes: &[u8]) -> bool {
     bytes.len() > 12 && (128..192).contains(&bytes[0]) && !(64..96).contains(&(bytes[1] & 0x7f))
 }

@@ -14,4 +14,9 @@ http: string,
 /**
  * UDP port that carries media for every peer.
  */
-media_udp: number, };
+media_udp: number, 
+/**
+ * SHA-256 of the served certificate (`AB:CD:…`) when `http` is
+ * `https://`; clients that see a self-signed certificate pin it.
+ */
+tls_fingerprint?: string, };

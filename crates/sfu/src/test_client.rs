@@ -1,6 +1,13 @@
-//! A test participant: a full str0m peer (ICE controlling, DTLS) that
-//! publishes synthetic Opus-like audio and three VP8 simulcast layers
-//! with real payload descriptors, and records what it receives.
+//! A test participant (feature `test-client`): a full str0m peer (ICE
+//! controlling, DTLS-SRTP) that offers like Confab's clients (one sendonly
+//! audio, one sendonly simulcast VP8 video, N recvonly slots of each),
+//! publishes synthetic Opus-like audio with the audio-level extension and
+//! three VP8 simulcast layers with real payload descriptors, and records
+//! what it receives.
+//!
+//! It is sans-IO like the SFU: the SFU's virtual-time tests, the server's
+//! real-socket tests and the load bench each drive it their own way
+//! ([`Client::handle_datagram`], [`Client::drain`]).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -9,8 +16,9 @@ use std::time::Instant;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
+use str0m::net::{Protocol, Receive};
 use str0m::rtp::{ExtensionValues, RtpWrite};
-use str0m::{Candidate, Event, Rtc};
+use str0m::{Candidate, Event, Input, Output, Rtc, RtcError};
 
 /// Simulcast layers, lowest first, with their frame size and packets per frame.
 pub const LAYERS: [(&str, (u16, u16), usize); 3] = [
@@ -18,6 +26,7 @@ pub const LAYERS: [(&str, (u16, u16), usize); 3] = [
     ("m", (640, 360), 2),
     ("h", (1280, 720), 3),
 ];
+/// Default size of a video packet's payload.
 pub const PAYLOAD_BYTES: usize = 400;
 
 /// One received packet, as a subscriber's decoder would see it.
@@ -37,10 +46,15 @@ pub struct Client {
     pub id: u64,
     pub rtc: Rtc,
     pub addr: SocketAddr,
+    /// When its `Rtc` next wants a timeout input.
     pub timeout: Instant,
     pub audio: Option<Mid>,
     pub video: Option<Mid>,
     pub received: HashMap<Mid, Vec<Received>>,
+    /// Whether to keep what arrives in `received` (a load run does not).
+    pub record: bool,
+    /// RTP packets received, recorded or not.
+    pub packets_received: u64,
     /// PLIs the SFU sent this publisher, per rid.
     pub keyframe_requests: HashMap<Rid, usize>,
     /// Layers whose next frame is a keyframe.
@@ -49,6 +63,9 @@ pub struct Client {
     pub audio_level: i8,
     /// Layers this publisher sends; all by default.
     pub sending: Vec<bool>,
+    /// Packets per frame of each layer, and each video packet's payload size.
+    pub packets_per_frame: [usize; 3],
+    pub payload_bytes: usize,
     seq: [u64; 4],
     frame: u32,
     audio_ts: u32,
@@ -95,11 +112,15 @@ impl Client {
             audio,
             video,
             received: HashMap::new(),
+            record: true,
+            packets_received: 0,
             keyframe_requests: HashMap::new(),
             pending_keyframes: (0..LAYERS.len()).collect(),
             connected: false,
             audio_level: -127,
             sending: vec![true; LAYERS.len()],
+            packets_per_frame: LAYERS.map(|(_, _, packets)| packets),
+            payload_bytes: PAYLOAD_BYTES,
             seq: [1; 4],
             frame: 0,
             audio_ts: 0,
@@ -107,12 +128,68 @@ impl Client {
         (client, offer.to_sdp_string(), pending)
     }
 
+    /// Applies the SFU's answer.
     pub fn accept(&mut self, pending: SdpPendingOffer, answer: &str) {
         let answer = SdpAnswer::from_sdp_string(answer).expect("answer parses");
         self.rtc
             .sdp_api()
             .accept_answer(pending, answer)
             .expect("answer accepted");
+    }
+
+    /// Feeds one datagram from the SFU. Call [`Self::drain`] afterwards:
+    /// str0m holds only one received RTP packet until it is polled.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        bytes: &[u8],
+    ) -> Result<(), RtcError> {
+        let Ok(contents) = bytes.try_into() else {
+            return Ok(());
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.addr,
+                contents,
+            },
+        );
+        if self.rtc.accepts(&input) {
+            self.rtc.handle_input(input)?;
+        }
+        Ok(())
+    }
+
+    /// Advances the peer to `now` and polls it until it names its next
+    /// timeout, handing each datagram to `send(source, destination, bytes)`.
+    pub fn drain(
+        &mut self,
+        now: Instant,
+        mut send: impl FnMut(SocketAddr, SocketAddr, Vec<u8>),
+    ) -> Result<Instant, RtcError> {
+        if self.timeout <= now {
+            self.rtc.handle_input(Input::Timeout(now))?;
+        }
+        loop {
+            match self.rtc.poll_output()? {
+                Output::Timeout(at) => {
+                    self.timeout = at;
+                    return Ok(at);
+                }
+                Output::Transmit(t) => send(t.source, t.destination, t.contents.into()),
+                Output::Event(e) => self.on_event(e),
+            }
+        }
+    }
+
+    /// What arrived in the slot `mid` so far.
+    pub fn received_in(&self, mid: &str) -> &[Received] {
+        self.received
+            .get(&Mid::from(mid))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn pt(&self, codec: Codec) -> Pt {
@@ -153,19 +230,21 @@ impl Client {
         let pt = self.pt(Codec::Vp8);
         let frame = self.frame;
         self.frame += 1;
-        for (index, (rid, size, packets)) in LAYERS.iter().enumerate() {
+        for (index, (rid, size, _)) in LAYERS.iter().enumerate() {
             if !self.sending[index] {
                 continue;
             }
+            let packets = self.packets_per_frame[index];
             let keyframe = self.pending_keyframes.remove(&index);
             let ts = frame * 3_000;
             let picture_id = ((frame + 100 * index as u32) & 0x7fff) as u16;
-            for packet in 0..*packets {
-                let payload = vp8_payload(index, frame, packet, keyframe, *size, picture_id);
+            for packet in 0..packets {
+                let mut payload = vp8_payload(index, frame, packet, keyframe, *size, picture_id);
+                payload.resize(self.payload_bytes, 0x55);
                 let seq = self.seq[index];
                 self.seq[index] += 1;
                 let write = RtpWrite::new(pt, seq.into(), ts, now, payload)
-                    .marker(packet + 1 == *packets)
+                    .marker(packet + 1 == packets)
                     .nackable(true);
                 let mut api = self.rtc.direct_api();
                 if let Some(stream) = api.stream_tx_by_mid(mid, Some(Rid::from(*rid))) {
@@ -186,6 +265,10 @@ impl Client {
                 }
             }
             Event::RtpPacket(packet) => {
+                self.packets_received += 1;
+                if !self.record {
+                    return;
+                }
                 let ssrc = packet.header.ssrc;
                 let Some(mid) = self.rtc.direct_api().stream_rx(&ssrc).map(|s| s.mid()) else {
                     return;
@@ -226,10 +309,10 @@ fn vp8_payload(
     p.push(layer as u8);
     p.extend_from_slice(&frame.to_be_bytes());
     p.push(packet as u8);
-    p.resize(PAYLOAD_BYTES, 0x55);
     p
 }
 
+/// Reads back what [`vp8_payload`] wrote; audio payloads carry no tag.
 fn parse(payload: &[u8], seq: u64, ts: u32) -> Received {
     let mut received = Received {
         seq,
@@ -254,4 +337,23 @@ fn parse(payload: &[u8], seq: u64, ts: u32) -> Received {
         received.tag = Some((tag[1], frame, tag[6]));
     }
     received
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vp8_payload_reads_back_as_written() {
+        let key = vp8_payload(2, 77, 0, true, (1280, 720), 300);
+        let r = parse(&key, 5, 9);
+        assert!(r.keyframe);
+        assert_eq!((r.tag, r.picture_id), (Some((2, 77, 0)), Some(300)));
+        let delta = vp8_payload(1, 78, 1, false, (640, 360), 301);
+        let r = parse(&delta, 6, 9);
+        assert!(!r.keyframe);
+        assert_eq!(r.tag, Some((1, 78, 1)));
+        // Audio (no VP8 descriptor bit) carries no tag.
+        assert_eq!(parse(&[0x7c; 60], 1, 0).tag, None);
+    }
 }
