@@ -20,6 +20,9 @@ pub enum ClientError {
     Connect { url: String, detail: String },
     #[error("the connection to the server was lost")]
     ConnectionLost,
+    /// The secure connection failed or the certificate is not the pinned one.
+    #[error("the secure connection to the server failed: {0}")]
+    Tls(String),
     #[error("the server sent something this client does not understand: {0}")]
     Protocol(String),
     #[error("the server did not answer within {0:?}")]

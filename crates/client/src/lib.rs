@@ -27,6 +27,7 @@ mod peer;
 mod playback;
 pub mod session;
 mod signalling;
+mod tls;
 
 pub use capture::SendStats;
 pub use error::ClientError;
@@ -34,5 +35,6 @@ pub use events::{ConnectionState, MeetingEvent};
 pub use meeting::{DEFAULT_RECEIVE_SLOTS, Events, JoinOptions, MediaOptions, Meeting};
 pub use playback::{AudioCallback, FrameCallback, LatestFrame, ReceiveStats};
 pub use signalling::ServerUrl;
+pub use tls::fingerprint;
 
 pub use confab_proto::signal::{ClientKind, ErrorCode, LeaveReason, ParticipantId};

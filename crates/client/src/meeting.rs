@@ -34,6 +34,9 @@ pub struct JoinOptions {
     pub host_key: Option<String>,
     /// How many others can be received at once (recvonly slots per kind).
     pub receive_slots: usize,
+    /// For an `https://` server: the SHA-256 fingerprint (`AB:CD:…`) of
+    /// the certificate to trust, as the server prints it.
+    pub tls_fingerprint: Option<String>,
 }
 
 impl JoinOptions {
@@ -50,6 +53,7 @@ impl JoinOptions {
             passcode: None,
             host_key: None,
             receive_slots: DEFAULT_RECEIVE_SLOTS,
+            tls_fingerprint: None,
         }
     }
 }
@@ -122,7 +126,7 @@ impl Meeting {
         options: JoinOptions,
         media: MediaOptions,
     ) -> Result<(Self, Events), ClientError> {
-        let url = ServerUrl::parse(&options.server)?;
+        let url = ServerUrl::parse(&options.server)?.pinned(options.tls_fingerprint.clone());
         let (mut ws, welcome) = signalling::greet(&url).await?;
         signalling::send(
             &mut ws,

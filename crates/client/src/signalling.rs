@@ -6,23 +6,31 @@ use std::time::Duration;
 
 use confab_proto::signal::{ClientMessage, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::ClientError;
 
-pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A plain or TLS byte stream under the WebSocket.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+pub(crate) type Ws = WebSocketStream<Box<dyn Io>>;
 
 /// How long one connection attempt, or one awaited answer, may take.
 pub(crate) const ANSWER_WAIT: Duration = Duration::from_secs(10);
 
-/// A server base URL (`http://host:port`), checked.
+/// A server base URL (`http://host:port` or `https://host:port`), checked,
+/// with the certificate fingerprint an `https://` server is trusted by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerUrl {
     base: String,
     host: String,
     port: u16,
+    tls: bool,
+    pinned: Option<String>,
 }
 
 impl ServerUrl {
@@ -32,12 +40,12 @@ impl ServerUrl {
             reason,
         };
         let trimmed = url.trim().trim_end_matches('/');
-        let (rest, default_port) = if let Some(r) = trimmed.strip_prefix("http://") {
-            (r, 80)
-        } else if trimmed.starts_with("https://") {
-            return Err(bad("this client speaks plain http:// only so far"));
+        let (rest, default_port, tls) = if let Some(r) = trimmed.strip_prefix("http://") {
+            (r, 80, false)
+        } else if let Some(r) = trimmed.strip_prefix("https://") {
+            (r, 443, true)
         } else {
-            return Err(bad("it must start with http://"));
+            return Err(bad("it must start with http:// or https://"));
         };
         if rest.is_empty() || rest.contains('/') {
             return Err(bad(
@@ -58,7 +66,16 @@ impl ServerUrl {
             base: trimmed.to_owned(),
             host,
             port,
+            tls,
+            pinned: None,
         })
+    }
+
+    /// Trusts the `https://` server whose certificate has this SHA-256
+    /// fingerprint (`AB:CD:…`).
+    pub fn pinned(mut self, fingerprint: Option<String>) -> Self {
+        self.pinned = fingerprint;
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -70,10 +87,14 @@ impl ServerUrl {
         format!("ws{}/ws", &self.base["http".len()..])
     }
 
+    fn bare_host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+
     /// The server's address as seen from here (for choosing the local
     /// interface the media socket binds to).
     pub fn resolve(&self) -> Result<SocketAddr, ClientError> {
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        let host = self.bare_host();
         (host, self.port)
             .to_socket_addrs()
             .ok()
@@ -86,16 +107,36 @@ impl ServerUrl {
 }
 
 pub(crate) async fn connect(url: &ServerUrl) -> Result<Ws, ClientError> {
-    let target = url.ws_url();
-    let attempt = tokio_tungstenite::connect_async(target.as_str());
-    match tokio::time::timeout(ANSWER_WAIT, attempt).await {
+    match tokio::time::timeout(ANSWER_WAIT, open(url)).await {
         Err(_) => Err(ClientError::Timeout(ANSWER_WAIT)),
-        Ok(Err(e)) => Err(ClientError::Connect {
-            url: url.base().to_owned(),
-            detail: e.to_string(),
-        }),
-        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(result) => result,
     }
+}
+
+async fn open(url: &ServerUrl) -> Result<Ws, ClientError> {
+    let unreachable = |detail: String| ClientError::Connect {
+        url: url.base().to_owned(),
+        detail,
+    };
+    let tcp = TcpStream::connect((url.bare_host(), url.port))
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let stream: Box<dyn Io> = if url.tls {
+        let pinned = url.pinned.as_deref().ok_or_else(|| {
+            ClientError::Tls(
+                "an https:// server is trusted by its certificate fingerprint, printed when \
+                 it starts and written to its ready file; none was given"
+                    .into(),
+            )
+        })?;
+        Box::new(crate::tls::connect(tcp, url.bare_host(), pinned).await?)
+    } else {
+        Box::new(tcp)
+    };
+    let (ws, _) = tokio_tungstenite::client_async(url.ws_url(), stream)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    Ok(ws)
 }
 
 pub(crate) async fn send(ws: &mut Ws, msg: &ClientMessage) -> Result<(), ClientError> {
@@ -166,12 +207,14 @@ mod tests {
                 .unwrap(),
             "[::1]:9000".parse().unwrap()
         );
+        let secure = ServerUrl::parse("https://office-pc:8443").unwrap();
+        assert_eq!(secure.ws_url(), "wss://office-pc:8443/ws");
         for bad in [
             "office:8443",
             "http://",
             "http://h:x",
             "http://h:1/path",
-            "https://h",
+            "ftp://h",
         ] {
             let err = ServerUrl::parse(bad).unwrap_err();
             assert!(matches!(err, ClientError::BadUrl { .. }), "{bad}: {err}");

@@ -35,6 +35,10 @@ struct Args {
     duration: f64,
     #[arg(long)]
     passcode: Option<String>,
+    /// For an https:// server: the SHA-256 fingerprint of its certificate
+    /// (AB:CD:…), as it prints it and writes it to its ready file
+    #[arg(long)]
+    tls_fingerprint: Option<String>,
     /// Name, or name prefix ("bot-0", "bot-1", ...) with --count above 1
     #[arg(long, default_value = "bot")]
     name: String,
@@ -143,6 +147,7 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
     let recorder = Recorder::default();
     let mut options = JoinOptions::new(&args.server, &args.meeting, &name);
     options.passcode = args.passcode.clone();
+    options.tls_fingerprint = args.tls_fingerprint.clone();
     options.receive_slots = args.slots;
     let joined_at = Instant::now();
     let media = bot::fake_media(

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use confab_client::bot::{self, Recorder};
 use confab_client::{Events, JoinOptions, MediaOptions, Meeting, MeetingEvent};
+use confab_server::config::TlsMode;
 use confab_server::meetings::{Meetings, NewMeeting};
 use confab_server::{AppOptions, Config, RunningServer, Storage};
 
@@ -24,12 +25,18 @@ pub struct Server {
 impl Server {
     /// The free tier (5 lines), with an optional shorter heartbeat timeout.
     pub async fn start(heartbeat_timeout: Option<Duration>) -> Self {
+        Self::start_with(heartbeat_timeout, TlsMode::Auto).await
+    }
+
+    /// Like [`Server::start`], choosing TLS (`Auto` is off on loopback).
+    pub async fn start_with(heartbeat_timeout: Option<Duration>, tls: TlsMode) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
         let config = Config {
             data_dir: dir.path().to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
             media_port: 0,
+            tls,
             ..Config::defaults().unwrap()
         };
         let mut options = AppOptions::default();
