@@ -87,6 +87,29 @@ impl ServerUrl {
         format!("ws{}/ws", &self.base["http".len()..])
     }
 
+    /// For an `https://` server: the SHA-256 fingerprint of the certificate
+    /// it presents now, trusting nothing. Show it to the person (or compare
+    /// it with one they were given) and pin it with [`Self::pinned`] /
+    /// `JoinOptions::tls_fingerprint`; this is trust on first use.
+    pub async fn fetch_fingerprint(&self) -> Result<String, ClientError> {
+        if !self.tls {
+            return Err(ClientError::Tls(format!(
+                "{} is not an https:// server",
+                self.base
+            )));
+        }
+        let tcp = TcpStream::connect((self.bare_host(), self.port))
+            .await
+            .map_err(|e| ClientError::Connect {
+                url: self.base.clone(),
+                detail: e.to_string(),
+            })?;
+        let seen = crate::tls::first_use(tcp, self.bare_host());
+        tokio::time::timeout(ANSWER_WAIT, seen)
+            .await
+            .map_err(|_| ClientError::Timeout(ANSWER_WAIT))?
+    }
+
     fn bare_host(&self) -> &str {
         self.host.trim_start_matches('[').trim_end_matches(']')
     }

@@ -34,9 +34,17 @@ fn normalise(fp: &str) -> String {
         .collect()
 }
 
+/// What the verifier accepts: one pinned certificate, or (to learn a
+/// server's fingerprint on first use) any, remembering what it saw.
+#[derive(Debug)]
+enum Trust {
+    Pinned(String),
+    FirstUse(std::sync::Mutex<Option<String>>),
+}
+
 #[derive(Debug)]
 struct Pinned {
-    fingerprint: String,
+    trust: Trust,
     provider: Arc<CryptoProvider>,
 }
 
@@ -50,7 +58,14 @@ impl ServerCertVerifier for Pinned {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let seen = fingerprint(end_entity);
-        if normalise(&seen) == self.fingerprint {
+        let pinned = match &self.trust {
+            Trust::Pinned(pinned) => pinned,
+            Trust::FirstUse(seen_slot) => {
+                *seen_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(seen);
+                return Ok(ServerCertVerified::assertion());
+            }
+        };
+        if normalise(&seen) == *pinned {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
@@ -86,29 +101,57 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
+fn config(trust: Trust) -> Result<(rustls::ClientConfig, Arc<Pinned>), ClientError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = Arc::new(Pinned {
+        trust,
+        provider: Arc::clone(&provider),
+    });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::clone(&verifier) as Arc<dyn ServerCertVerifier>)
+        .with_no_client_auth();
+    Ok((config, verifier))
+}
+
+async fn handshake(
+    config: rustls::ClientConfig,
+    tcp: TcpStream,
+    host: &str,
+) -> Result<TlsStream<TcpStream>, ClientError> {
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|_| ClientError::Tls(format!("{host} is not a valid server name")))?;
+    TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| ClientError::Tls(e.to_string()))
+}
+
 /// TLS over `tcp` to `host`, accepting only the certificate with `pinned`.
 pub(crate) async fn connect(
     tcp: TcpStream,
     host: &str,
     pinned: &str,
 ) -> Result<TlsStream<TcpStream>, ClientError> {
-    let failed = |detail: String| ClientError::Tls(detail);
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| failed(e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Pinned {
-            fingerprint: normalise(pinned),
-            provider,
-        }))
-        .with_no_client_auth();
-    let name = ServerName::try_from(host.to_owned())
-        .map_err(|_| failed(format!("{host} is not a valid server name")))?;
-    TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .map_err(|e| failed(e.to_string()))
+    let (config, _) = config(Trust::Pinned(normalise(pinned)))?;
+    handshake(config, tcp, host).await
+}
+
+/// The fingerprint of the certificate `host` presents, trusting nothing:
+/// for showing the person on first use, before pinning it.
+pub(crate) async fn first_use(tcp: TcpStream, host: &str) -> Result<String, ClientError> {
+    let (config, verifier) = config(Trust::FirstUse(std::sync::Mutex::new(None)))?;
+    handshake(config, tcp, host).await?;
+    match &verifier.trust {
+        Trust::FirstUse(seen) => seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| ClientError::Tls("the server showed no certificate".into())),
+        Trust::Pinned(_) => unreachable!("built for first use"),
+    }
 }
 
 #[cfg(test)]

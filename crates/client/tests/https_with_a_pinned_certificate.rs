@@ -20,6 +20,13 @@ async fn a_pinned_https_server_is_joined_and_media_flows_while_a_wrong_or_missin
         .tls_fingerprint
         .expect("a fingerprint");
     let code = server.meeting(None).await;
+    // Trust on first use: the client reads the same fingerprint the server printed.
+    let seen = confab_client::ServerUrl::parse(&base)
+        .unwrap()
+        .fetch_fingerprint()
+        .await
+        .unwrap();
+    assert_eq!(seen, pin);
 
     let mut wrong = JoinOptions::new(&base, &code, "Mallory");
     wrong.tls_fingerprint =
