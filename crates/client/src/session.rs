@@ -205,6 +205,12 @@ impl Session {
         use ServerMessage as S;
         let event = |out: &mut Vec<Output>, e| out.push(Output::Event(e));
         match msg {
+            S::Answer { .. }
+            | S::MediaSlots { .. }
+            | S::MediaSlotFreed { .. }
+            | S::MediaSlotsFull { .. }
+            | S::SendLayers { .. }
+            | S::ActiveSpeaker { .. } => self.on_media(msg, out, send),
             S::Welcome {
                 heartbeat_interval_ms,
                 ..
@@ -291,6 +297,25 @@ impl Session {
                 event(out, MeetingEvent::Left);
             }
             S::HeartbeatAck => {}
+            S::Error { code, message } => {
+                if code == confab_proto::signal::ErrorCode::Denied {
+                    self.over();
+                }
+                event(out, MeetingEvent::Error { code, message });
+            }
+        }
+    }
+
+    /// The media half of [`Session::handle`].
+    fn on_media(
+        &mut self,
+        msg: ServerMessage,
+        out: &mut Vec<Output>,
+        send: &mut Vec<ClientMessage>,
+    ) {
+        use ServerMessage as S;
+        let event = |out: &mut Vec<Output>, e| out.push(Output::Event(e));
+        match msg {
             S::Answer { sdp } => {
                 self.answered = true;
                 out.push(Output::Answer(sdp));
@@ -334,12 +359,8 @@ impl Session {
             S::ActiveSpeaker { participant } => {
                 event(out, MeetingEvent::ActiveSpeaker(participant))
             }
-            S::Error { code, message } => {
-                if code == confab_proto::signal::ErrorCode::Denied {
-                    self.over();
-                }
-                event(out, MeetingEvent::Error { code, message });
-            }
+            // Everything else is handled by `handle` itself.
+            _ => {}
         }
     }
 
