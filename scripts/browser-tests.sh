@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The admin console and welcome page in real headless Chromium (Playwright
-# specs in ui/e2e/) against a real confab-server on loopback. Called by
+# The admin console, the welcome page and browser guests in real headless
+# Chromium (Playwright specs in ui/e2e/) against a real confab-server on
+# loopback. Chromium runs with a fake camera and microphone.
+#
+# CONFAB_EXTRA_PARTICIPANT, when set, is a shell command the guest spec
+# starts to join its meeting as one more participant (e.g. the Rust meeting
+# client); it gets CONFAB_BASE_URL, CONFAB_MEETING_CODE, CONFAB_JOIN_URL,
+# CONFAB_PARTICIPANT_NAME and CONFAB_MEDIA_UDP (see ui/e2e/extra-participant.ts). Called by
 # ./test.sh after the Rust tests; can be run alone once the set-up is done.
 #
 # The server is a development build (it trusts the development licence
@@ -37,7 +43,8 @@ for _ in $(seq 1 300); do
 done
 [ -s "$work/ready.json" ] || die "confab-server was not ready within 30 s"
 base="$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1])).http)' "$work/ready.json")"
+media_udp="$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1])).media_udp))' "$work/ready.json")"
 
 cd ui
-CONFAB_BASE_URL="$base" CONFAB_ADMIN_PASSWORD="$password" CONFAB_LICENCE_FILE="$work/licence.json" \
+CONFAB_BASE_URL="$base" CONFAB_MEDIA_UDP="$media_udp" CONFAB_ADMIN_PASSWORD="$password" CONFAB_LICENCE_FILE="$work/licence.json" \
   npx --no-install playwright test

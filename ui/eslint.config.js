@@ -17,7 +17,7 @@ export default ts.config(
   },
   {
     // Playwright specs and configs run in Node and send code into the page.
-    files: ["e2e/**/*.ts", "playwright.config.ts", "vite.config.ts"],
+    files: ["e2e/**/*.ts", "e2e/**/*.mjs", "playwright.config.ts", "vite.config.ts"],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -35,6 +35,12 @@ export default defineConfig({
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        // The guest spec: a fake camera (640×480 test pattern) and a fake
+        // microphone (a beep), granted without a prompt, and audio that
+        // plays without a click.
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
       ],
     },
   },

@@ -2,16 +2,20 @@ import { resolve } from "node:path";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
-// Two pages share one build: index.html (the desktop app's window and the
-// browser guest page) and admin.html (the admin console, which the server
-// serves at /admin and, for first-run setup, at /admin/setup).
+// Three pages share one build: index.html (the desktop app's window),
+// admin.html (the admin console, which the server serves at /admin and, for
+// first-run setup, at /admin/setup) and guest.html (the browser guest page,
+// which the server fills with the meeting and serves at /j/<code>).
 //
 // Asset paths stay relative (`base: "./"`) for index.html, so it works
-// wherever it is mounted. admin.html is different: relative `./assets/…`
-// from /admin/setup would resolve to /admin/assets/…, so its own tags point
-// at /assets/… from the site root, where the server serves ui/dist/assets.
+// wherever it is mounted. The server's pages are different: relative
+// `./assets/…` from /admin/setup or /j/<code> would resolve under that path,
+// so their own tags point at /assets/… from the site root, where the server
+// serves ui/dist/assets.
 // Inside the bundles, chunks still import each other relative to their own
 // URL, which is /assets/… either way.
+const SERVED_FROM_ROOT = ["admin.html", "guest.html"];
+
 export default defineConfig({
   base: "./",
   plugins: [svelte()],
@@ -37,12 +41,13 @@ export default defineConfig({
       input: {
         main: resolve(import.meta.dirname, "index.html"),
         admin: resolve(import.meta.dirname, "admin.html"),
+        guest: resolve(import.meta.dirname, "guest.html"),
       },
     },
   },
   experimental: {
     renderBuiltUrl(filename, { hostType, hostId }) {
-      if (hostType === "html" && hostId === "admin.html") return `/${filename}`;
+      if (hostType === "html" && SERVED_FROM_ROOT.includes(hostId)) return `/${filename}`;
       return { relative: true };
     },
   },

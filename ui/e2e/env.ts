@@ -7,11 +7,17 @@
 //                          from `confab-license issue … --key-id confab-dev` against a
 //                          server built with the dev-key feature (docs/licence.md)
 //   CHROMIUM               the browser binary; default /usr/bin/chromium
+//   CONFAB_EXTRA_PARTICIPANT  guest spec: a shell command that joins the spec's meeting as one
+//                          more participant sending audio and video (e.g. the Rust client); see
+//                          e2e/extra-participant.ts for what it is given
 
 import { fileURLToPath } from "node:url";
 
 /** Screenshots and failure artefacts: <repo>/test-output/admin-console/. */
 export const SHOTS_DIR = fileURLToPath(new URL("../../test-output/admin-console", import.meta.url));
+
+/** The guest spec's screenshots and logs: <repo>/test-output/guest/. */
+export const GUEST_DIR = fileURLToPath(new URL("../../test-output/guest", import.meta.url));
 
 export function required(name: string): string {
   const value = process.env[name];

@@ -24,6 +24,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     let cfg = Config::new().with_out_dir(out_dir);
     crate::Health::export_all(&cfg)?;
     crate::ReadyFile::export_all(&cfg)?;
+    crate::GuestMeeting::export_all(&cfg)?;
     crate::ClientMessage::export_all(&cfg)?;
     crate::ServerMessage::export_all(&cfg)?;
     crate::LinesSnapshot::export_all(&cfg)?;

@@ -44,6 +44,24 @@ pub struct ReadyFile {
     pub tls_fingerprint: Option<String>,
 }
 
+/// What the server embeds in the browser guest page at `/j/<code>` (a JSON
+/// `<script id="confab-meeting" type="application/json">`), so the page
+/// shows the meeting before it opens a signalling connection and without a
+/// second request. Visiting the page never takes a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GuestMeeting {
+    /// The canonical code, as `join` expects it.
+    pub code: String,
+    pub title: String,
+    /// Whether `join` needs a passcode (the passcode itself is never sent).
+    pub passcode_required: bool,
+    /// Whether people wait in a lobby until a host admits them.
+    pub lobby: bool,
+    /// When the meeting cannot be joined now, the sentence saying why
+    /// ("This meeting opens at Today 08:45, …"); `null` when it is open.
+    pub not_open: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! The web UI built from `ui/` (the admin console, and later the browser
-//! guest client), served from the binary.
+//! The web UI built from `ui/` (the admin console and the browser guest
+//! page), served from the binary.
 //!
 //! Release builds embed `ui/dist`; debug builds read it from disk when
 //! asked, so a UI rebuild shows without recompiling the server. A server
@@ -18,6 +18,13 @@ struct Ui;
 /// `/admin` and `/admin/setup`: the admin console's page.
 pub(crate) async fn admin_page() -> Response {
     file("admin.html", "no-cache")
+}
+
+/// The browser guest page's HTML (`ui/dist/guest.html`), which the join
+/// page fills in; `None` when the UI is not built into this server.
+pub(crate) fn guest_template() -> Option<String> {
+    let file = Ui::get("guest.html")?;
+    String::from_utf8(file.data.into_owned()).ok()
 }
 
 /// `/assets/{file}`: Vite's hashed bundles, cacheable for good.

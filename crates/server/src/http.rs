@@ -105,23 +105,32 @@ impl AppState {
             return Ok(Lookup::NotFound);
         };
         let now = jiff::Timestamp::now().as_second();
+        if let Some(sentence) = self.not_open(&meeting, now) {
+            return Ok(Lookup::NotOpen(sentence));
+        }
+        Ok(Lookup::Open(crate::hub::MeetingRecord {
+            code: meeting.code.as_str().to_string(),
+            title: meeting.title,
+            passcode: meeting.passcode,
+            lobby: meeting.lobby,
+            host_key: meeting.host_key,
+        }))
+    }
+
+    /// Why `meeting` cannot be joined at `now`, as the sentence people see
+    /// (in `meeting_not_open` errors and on the guest page); `None` when open.
+    pub(crate) fn not_open(&self, meeting: &crate::meetings::Meeting, now: i64) -> Option<String> {
         let when = |secs: i64| crate::pages::moment(secs, now, self.time_zone());
-        Ok(match meeting.liveness(now) {
-            Liveness::Open => Lookup::Open(crate::hub::MeetingRecord {
-                code: meeting.code.as_str().to_string(),
-                title: meeting.title,
-                passcode: meeting.passcode,
-                lobby: meeting.lobby,
-                host_key: meeting.host_key,
-            }),
-            Liveness::NotYet { opens_at } => Lookup::NotOpen(format!(
+        match meeting.liveness(now) {
+            Liveness::Open => None,
+            Liveness::NotYet { opens_at } => Some(format!(
                 "This meeting opens at {}, 15 minutes before it starts.",
                 when(opens_at)
             )),
             Liveness::Ended { ended_at } => {
-                Lookup::NotOpen(format!("This meeting ended at {}.", when(ended_at)))
+                Some(format!("This meeting ended at {}.", when(ended_at)))
             }
-        })
+        }
     }
 
     /// Start of every link, without a trailing slash.

@@ -205,7 +205,15 @@ async fn offers_before_joining_and_bad_sdp_are_refused_with_typed_errors() {
 
 #[tokio::test]
 async fn thirty_media_join_leave_cycles_leave_nothing_behind() {
-    let s = TestServer::start(None, |_| {}).await;
+    // Every visitor joins from 127.0.0.1: more joins than the per-address
+    // flood limit allows in its window when the machine is quick.
+    let s = TestServer::start(None, |o| {
+        o.signalling.joins = confab_server::ratelimit::Limit {
+            max: 1000,
+            window: Duration::from_secs(10),
+        };
+    })
+    .await;
     let m = s.meeting(NewMeeting::titled("Cycles")).await;
     let mut a = Client::greeted(&s).await;
     you(&a.join(m.code.as_str(), "Stayer").await);

@@ -46,6 +46,7 @@ impl Sfu {
             .flatten();
         if let Some(layer) = source.layer_mut(rid).filter(|_| kind == MediaKind::Video) {
             layer.bytes_since_tick += packet.payload.len() as u64;
+            layer.last_packet = Some(now);
             if let Some(size) = vp8.and_then(|v| v.size) {
                 layer.info.size = Some(size);
             }

@@ -67,6 +67,12 @@ pub(crate) struct Layer {
     pub(crate) info: LayerInfo,
     pub(crate) bytes_since_tick: u64,
     pub(crate) last_keyframe_request: Option<Instant>,
+    /// When its last packet arrived.
+    pub(crate) last_packet: Option<Instant>,
+    /// Since when the publisher has been asked to send it (`LayersWanted`).
+    pub(crate) wanted_since: Option<Instant>,
+    /// Asked for and not sent: not chosen for anyone until then.
+    pub(crate) stalled_until: Option<Instant>,
 }
 
 /// A receive slot of a subscriber.
@@ -175,6 +181,9 @@ impl Peer {
                         },
                         bytes_since_tick: 0,
                         last_keyframe_request: None,
+                        last_packet: None,
+                        wanted_since: None,
+                        stalled_until: None,
                     })
                     .collect();
             }

@@ -8,6 +8,7 @@ use str0m::bwe::Bitrate;
 use str0m::media::Rid;
 
 use crate::layers::{self, LayerInfo, View};
+use crate::peer::Layer;
 use crate::sfu::Sfu;
 use crate::{PeerId, SfuEvent, SfuOutput};
 
@@ -21,6 +22,13 @@ const AUDIO_HEADROOM: u64 = 200_000;
 /// A keyframe asked for and not seen by then is asked for again (the
 /// PLI or the keyframe's first packet may have been lost).
 const KEYFRAME_RETRY: Duration = Duration::from_millis(500);
+/// A layer asked for that has sent nothing for this long is not being
+/// made: browsers drop simulcast layers their camera is too small for or
+/// their uplink cannot carry. Long enough for a paused layer to restart.
+const LAYER_STALL: Duration = Duration::from_millis(1500);
+/// How long a stalled layer is left out before it is tried again (the
+/// camera or the uplink may have grown).
+const LAYER_RETRY: Duration = Duration::from_secs(10);
 
 impl Sfu {
     pub(crate) fn tick(&mut self, now: Instant, elapsed: Option<Duration>) {
@@ -28,11 +36,12 @@ impl Sfu {
         if let Some(elapsed) = elapsed.filter(|e| !e.is_zero()) {
             self.measure_layers(elapsed);
         }
+        self.detect_stalls(now);
         let subscribers: Vec<PeerId> = self.peers.keys().copied().collect();
         for subscriber in subscribers {
             self.plan(subscriber, now);
         }
-        self.report_wanted();
+        self.report_wanted(now);
         let mut changes = Vec::new();
         for (room, state) in &mut self.rooms {
             if let Some(peer) = state.speaker.decide(now) {
@@ -73,7 +82,7 @@ impl Sfu {
             .collect();
         let ladders: Vec<Vec<LayerInfo>> = feeds
             .iter()
-            .map(|(_, publisher, _)| self.ladder(*publisher))
+            .map(|(_, publisher, _)| self.ladder(*publisher, now))
             .collect();
         let mut choices: Vec<Option<usize>> = feeds
             .iter()
@@ -121,14 +130,39 @@ impl Sfu {
         self.mark_dirty(subscriber);
     }
 
-    fn ladder(&self, publisher: PeerId) -> Vec<LayerInfo> {
-        self.peers.get(&publisher).map_or_else(Vec::new, |p| {
-            p.publication
-                .layers
-                .iter()
-                .map(|l| l.info.clone())
-                .collect()
-        })
+    /// The layers of `publisher` that may be chosen: all but stalled ones
+    /// (all of them if every one is stalled: something beats nothing).
+    fn ladder(&self, publisher: PeerId, now: Instant) -> Vec<LayerInfo> {
+        let Some(source) = self.peers.get(&publisher) else {
+            return Vec::new();
+        };
+        let layers = &source.publication.layers;
+        let live = |l: &&Layer| l.stalled_until.is_none_or(|until| now >= until);
+        let pick: Vec<LayerInfo> = layers.iter().filter(live).map(|l| l.info.clone()).collect();
+        if pick.is_empty() {
+            layers.iter().map(|l| l.info.clone()).collect()
+        } else {
+            pick
+        }
+    }
+
+    /// Marks layers asked for but not arriving as stalled.
+    fn detect_stalls(&mut self, now: Instant) {
+        let quiet = |at: Option<Instant>| {
+            at.is_none_or(|t| now.saturating_duration_since(t) >= LAYER_STALL)
+        };
+        for peer in self.peers.values_mut() {
+            for layer in &mut peer.publication.layers {
+                let asked_long_enough = layer
+                    .wanted_since
+                    .is_some_and(|since| now.saturating_duration_since(since) >= LAYER_STALL);
+                if asked_long_enough && quiet(layer.last_packet) {
+                    tracing::debug!(rid = %layer.info.rid, "layer asked for but not sent; left out for a while");
+                    layer.stalled_until = Some(now + LAYER_RETRY);
+                    layer.wanted_since = None;
+                }
+            }
+        }
     }
 
     /// Sets each feed's target layer; returns the keyframes to ask for.
@@ -172,7 +206,7 @@ impl Sfu {
 
     /// Tells each publisher which of its layers someone receives or is
     /// about to, when that set changes.
-    fn report_wanted(&mut self) {
+    fn report_wanted(&mut self, now: Instant) {
         let mut wanted: HashMap<PeerId, Vec<Rid>> = HashMap::new();
         for sink in self.peers.values() {
             for feed in sink.video_slots.iter().filter_map(|s| s.feed.as_ref()) {
@@ -185,6 +219,14 @@ impl Sfu {
                 continue;
             }
             let mine = wanted.get(id);
+            for layer in &mut source.publication.layers {
+                let asked = mine.is_some_and(|m| m.contains(&layer.info.rid));
+                if !asked {
+                    layer.wanted_since = None;
+                } else if layer.wanted_since.is_none() {
+                    layer.wanted_since = Some(now);
+                }
+            }
             let rids: Vec<Rid> = source
                 .publication
                 .layers

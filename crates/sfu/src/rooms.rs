@@ -12,12 +12,21 @@ impl Sfu {
         };
         state.joined = true;
         state.learn_payload_types();
-        let room = self.rooms.entry(state.room).or_default();
+        let room_id = state.room;
+        let room = self.rooms.entry(room_id).or_default();
         let others = room.members.clone();
         room.members.push(peer);
         for other in others {
             self.pair(other, peer, true);
             self.pair(peer, other, true);
+        }
+        // Speaker changes are announced once; a newcomer needs the current one.
+        if let Some(current) = self.rooms.get(&room_id).and_then(|r| r.speaker.current()) {
+            let event = SfuEvent::ActiveSpeaker {
+                room: room_id,
+                peer: current,
+            };
+            self.out.push_back(SfuOutput::Event(event));
         }
         self.replan_now();
     }

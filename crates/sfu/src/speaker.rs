@@ -101,6 +101,11 @@ impl SpeakerDetector {
         None
     }
 
+    /// The speaker decided last, if anyone holds the floor.
+    pub(crate) fn current(&self) -> Option<PeerId> {
+        self.current
+    }
+
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.peers.is_empty()

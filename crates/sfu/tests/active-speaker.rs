@@ -45,3 +45,26 @@ fn the_loudest_participant_becomes_active_speaker_and_a_cough_does_not_steal_it(
     world.run(Duration::from_secs(2));
     assert_eq!(speakers_since(&world, mark), vec![3]);
 }
+
+/// Someone who joins while a speaker holds the floor is told who it is,
+/// not left waiting for the next change.
+#[test]
+fn a_late_joiner_learns_the_current_speaker() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 2);
+    world.client_mut(1).audio_level = -20;
+    world.connect_all();
+    world.run(Duration::from_secs(2));
+    assert_eq!(
+        speakers_since(&world, 0),
+        vec![1],
+        "alone, still the speaker"
+    );
+
+    let mark = world.events.len();
+    world.join(2, 7, true, 2);
+    world.client_mut(2).audio_level = -90;
+    world.connect_all();
+    world.run(Duration::from_secs(1));
+    assert_eq!(speakers_since(&world, mark), vec![1]);
+}

@@ -9,6 +9,12 @@ use std::time::Duration;
 use common::World;
 use confab_sfu::{Rid, SfuEvent, View};
 
+/// A tile that the top layer fills.
+const BIG: View = View::Tile {
+    width: 1280,
+    height: 720,
+};
+
 fn video_slot(world: &World, subscriber: u64) -> confab_sfu::Mid {
     world
         .events
@@ -50,11 +56,7 @@ fn the_layer_switches_at_a_keyframe_after_the_tile_grows() {
         .copied();
     assert_eq!(before, None, "nobody asked for the high layer yet");
 
-    let big = View::Tile {
-        width: 1280,
-        height: 720,
-    };
-    world.sfu.set_view(2, 1, big).expect("known peers");
+    world.sfu.set_view(2, 1, BIG).expect("known peers");
     world.drive_sfu();
     world.run(Duration::from_secs(1));
 
@@ -138,5 +140,56 @@ fn layers_nobody_receives_are_reported_for_pausing() {
     assert!(
         world.client(2).received[&mid].len() > count,
         "video resumes on the medium layer"
+    );
+}
+
+/// Chromium drops simulcast layers it cannot make (a 640×480 camera gets
+/// two of three) or cannot afford: a layer asked for that never comes must
+/// not leave a tile black or the publisher asked for it for ever.
+#[test]
+fn a_layer_the_publisher_does_not_send_is_given_up_for_the_next_one_down() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 1);
+    world.client_mut(1).sending[2] = false;
+    world.join(2, 7, false, 1);
+    world.sfu.set_view(2, 1, BIG).expect("known peers");
+    world.connect_all();
+    world.run(Duration::from_secs(3));
+
+    let mid = video_slot(&world, 2);
+    let video = world
+        .client(2)
+        .received
+        .get(&mid)
+        .cloned()
+        .unwrap_or_default();
+    let first = video.first().expect("video arrives although h never does");
+    assert!(first.keyframe, "starting at a keyframe");
+    assert!(
+        video.iter().all(|r| r.tag.is_some_and(|t| t.0 == 1)),
+        "the largest layer that flows: m"
+    );
+    let mark = world.events.len();
+    world.run(Duration::from_secs(2));
+    assert_eq!(
+        wanted_after(&world, mark, 1),
+        Vec::<Vec<String>>::new(),
+        "settled: nothing new asked in the meantime"
+    );
+    let last = wanted_after(&world, 0, 1)
+        .pop()
+        .expect("layers were reported");
+    assert_eq!(last, vec!["m".to_string()], "h is no longer asked for");
+
+    // The publisher starts sending h (its camera got bigger): it is tried
+    // again after a while and taken.
+    world.client_mut(1).sending[2] = true;
+    world.run(Duration::from_secs(12));
+    let video = &world.client(2).received[&mid];
+    assert!(
+        video
+            .last()
+            .is_some_and(|r| r.tag.is_some_and(|t| t.0 == 2)),
+        "back to h once it flows"
     );
 }

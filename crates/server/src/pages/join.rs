@@ -2,7 +2,8 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
+use confab_proto::GuestMeeting;
 use serde::Deserialize;
 
 use crate::http::AppState;
@@ -61,9 +62,71 @@ pub(super) async fn page_for_code(
             );
         }
     };
+    let now = unix_now();
     let title = format!("{} · Confab", meeting.title);
-    let main = render(&state, &meeting, unix_now());
+    if let Some(template) = crate::assets::guest_template() {
+        let data = GuestMeeting {
+            code: meeting.code.as_str().to_owned(),
+            title: meeting.title.clone(),
+            passcode_required: meeting.passcode.is_some(),
+            lobby: meeting.lobby,
+            not_open: state.not_open(&meeting, now),
+        };
+        let details = render(&state, &meeting, now, NO_SCRIPT);
+        match guest_page(&template, &title, &data, &details) {
+            Some(html) => {
+                return (
+                    StatusCode::OK,
+                    [(header::CACHE_CONTROL, "no-cache")],
+                    Html(html),
+                )
+                    .into_response();
+            }
+            None => {
+                tracing::warn!("guest.html lacks the {GUEST_MARKER} marker; serving the plain page")
+            }
+        }
+    }
+    let main = render(&state, &meeting, now, NOT_BUILT);
     page(StatusCode::OK, &title, "Join a meeting", &main)
+}
+
+/// Where `ui/guest.html` takes the meeting's data and the no-script page.
+pub(super) const GUEST_MARKER: &str = "<!--confab:meeting-->";
+
+/// What the browser section says inside `<noscript>` of the guest page.
+const NO_SCRIPT: &str = "Joining from this browser needs JavaScript, which is turned off. \
+                         Turn it on and reload this page, or use the Confab app.";
+/// What it says when the server was built without the web UI.
+const NOT_BUILT: &str = "Joining from a web browser is not available on this server: its \
+                         web UI was not built in. For now you need the Confab app.";
+
+/// The guest page: `template` (ui/dist/guest.html) with the page title,
+/// the meeting as JSON for the script, and `details` (server-rendered HTML)
+/// for browsers without JavaScript. `None` if the template has no marker.
+pub(super) fn guest_page(
+    template: &str,
+    title: &str,
+    data: &GuestMeeting,
+    details: &str,
+) -> Option<String> {
+    let at = template.find(GUEST_MARKER)?;
+    // `<` never appears raw inside the script, so a title like
+    // "</script>" cannot end it early; JSON reads \u003c back as `<`.
+    let json = serde_json::to_string(data).ok()?.replace('<', "\\u003c");
+    let injected = format!(
+        "<script id=\"confab-meeting\" type=\"application/json\">{json}</script>\
+         <noscript><main class=\"noscript\">{details}</main></noscript>"
+    );
+    let mut html = String::with_capacity(template.len() + injected.len());
+    html.push_str(&template[..at]);
+    html.push_str(&injected);
+    html.push_str(&template[at + GUEST_MARKER.len()..]);
+    Some(html.replacen(
+        "<title>Confab</title>",
+        &format!("<title>{}</title>", escape(title)),
+        1,
+    ))
 }
 
 fn not_found(code: &str) -> Response {
@@ -82,7 +145,9 @@ fn not_found(code: &str) -> Response {
     )
 }
 
-fn render(state: &AppState, meeting: &Meeting, now: i64) -> String {
+/// The meeting's details and how to join; `browser` is the sentence for
+/// joining from a browser (plain text).
+fn render(state: &AppState, meeting: &Meeting, now: i64, browser: &str) -> String {
     let join_url = state.join_url(&meeting.code);
     let mut main = format!(
         "<section><h2>{}</h2>{}",
@@ -100,11 +165,10 @@ fn render(state: &AppState, meeting: &Meeting, now: i64) -> String {
          <p>Start Confab on your computer, choose Join, and paste this link:</p>\
          <p><input class=\"link\" readonly value=\"{}\" aria-label=\"Join link\"></p>\
          <p>Or type the meeting code: <code>{}</code></p></section>\
-         <section><h2>From a web browser</h2><p>Joining from a web browser is not \
-         available yet; it comes in a later release. For now you need the Confab app.</p>\
-         </section>",
+         <section><h2>From a web browser</h2><p>{}</p></section>",
         escape(&join_url),
         escape(meeting.code.as_str()),
+        escape(browser),
     ));
     main
 }

@@ -86,7 +86,15 @@ async fn join_page_shows_the_meeting_and_how_to_join_with_the_app() {
         page.body
             .contains(&format!("value=\"http://office.test:8443/j/{code}\""))
     );
-    assert!(page.body.contains("web browser is not available yet"));
+    // With the web UI built in, the guest page with these details for
+    // browsers without JavaScript; without it, the plain page saying so.
+    let guest = page.body.contains("id=\"confab-meeting\"");
+    assert!(
+        guest && page.body.contains("<noscript>") && page.body.contains("needs JavaScript")
+            || !guest && page.body.contains("web UI was not built in"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("It opens 15 minutes before the start"));
 
     let shouted = code.to_uppercase();
@@ -187,4 +195,59 @@ fn escape_covers_markup_and_both_quotes() {
 fn fill_replaces_known_slots_once_and_leaves_others() {
     let out = fill("{{a}} {{b}} {{unknown}} {{", &[("a", "{{b}}"), ("b", "B")]);
     assert_eq!(out, "{{b}} B {{unknown}} {{");
+}
+
+#[test]
+fn the_guest_page_carries_the_meeting_as_json_that_cannot_close_its_script() {
+    use confab_proto::GuestMeeting;
+    let template = "<html><head><title>Confab</title></head><body><div id=\"guest\"></div>\
+                    <!--confab:meeting--><script type=\"module\" src=\"/assets/g.js\"></script></body></html>";
+    let data = GuestMeeting {
+        code: "kqz-rmtp-wfa".into(),
+        title: "</script><b>x</b>".into(),
+        passcode_required: true,
+        lobby: false,
+        not_open: None,
+    };
+    let html =
+        super::join::guest_page(template, "T & co · Confab", &data, "<p>details</p>").unwrap();
+    assert!(html.contains("<title>T &amp; co · Confab</title>"));
+    assert_eq!(
+        html.matches("</script>").count(),
+        2,
+        "only the page's own script ends: {html}"
+    );
+    let start = html.find("application/json\">").unwrap() + "application/json\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let parsed: GuestMeeting = serde_json::from_str(&html[start..end]).unwrap();
+    assert_eq!(
+        parsed, data,
+        "the script reads back exactly what the server meant"
+    );
+    assert!(html.contains("<noscript><main class=\"noscript\"><p>details</p></main></noscript>"));
+    assert!(!html.contains(super::join::GUEST_MARKER));
+    assert_eq!(
+        super::join::guest_page("<html></html>", "t", &data, ""),
+        None
+    );
+}
+
+#[tokio::test]
+async fn the_join_page_says_a_passcode_is_needed_but_never_gives_it_or_the_host_key() {
+    let app = app();
+    let new = NewMeeting {
+        passcode: Some("sesame-4711".into()),
+        lobby: true,
+        ..NewMeeting::titled("Board")
+    };
+    let meeting = app.state.meetings().create(new, "admin").await.unwrap();
+    let page = app.get(&format!("/j/{}", meeting.code)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("This meeting has a passcode"));
+    assert!(!page.body.contains("sesame-4711"), "{}", page.body);
+    assert!(!page.body.contains(&meeting.host_key), "{}", page.body);
+    if page.body.contains("id=\"confab-meeting\"") {
+        assert!(page.body.contains("\"passcode_required\":true"));
+        assert!(page.body.contains("\"lobby\":true"));
+    }
 }

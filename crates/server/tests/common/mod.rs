@@ -63,6 +63,9 @@ impl TestServer {
             data_dir: dir.path().to_path_buf(),
             listen: listen.parse().unwrap(),
             media_port: 0,
+            // These clients speak plain ws://, also to a wildcard bind
+            // that would otherwise turn HTTPS on (tests/tls.rs covers it).
+            tls: confab_server::config::TlsMode::Off,
             ..Config::defaults().unwrap()
         };
         let mut options = AppOptions::default();

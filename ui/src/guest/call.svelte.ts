@@ -1,0 +1,320 @@
+// One guest's meeting: signalling, the one RTCPeerConnection, and what the
+// page shows. The flow is docs/protocol.md's: hello, join, (lobby,) joined,
+// one offer with 1 + 1 send and RECEIVE_SLOTS × 2 receive lines, answer,
+// then media_slots say which receive lines carry whom.
+import type { GuestMeeting } from "../lib/generated/GuestMeeting";
+import type { Participant } from "../lib/generated/Participant";
+import type { ServerMessage } from "../lib/generated/ServerMessage";
+import { CAMERA, RECEIVE_SLOTS, forwardedCodecs, layerActivity, simulcastEncodings, simulcastSendRids, viewSize } from "./lib/media";
+import { signallingUrl } from "./lib/meeting";
+import { Signalling } from "./lib/signalling";
+
+export type Phase = "form" | "joining" | "lobby" | "in" | "left";
+
+/** Someone else in the meeting, and the stream their slots carry for us. */
+export interface Remote {
+  participant: Participant;
+  audioMid: string | null;
+  videoMid: string | null;
+  stream: MediaStream | null;
+}
+
+export class Call {
+  phase = $state<Phase>("form");
+  /** Why joining failed or the call ended: the server's sentence when it gave one. */
+  error = $state<string | null>(null);
+  /** Something to tell the person during the call. */
+  notice = $state<string | null>(null);
+  me = $state<Participant | null>(null);
+  remotes = $state.raw<Remote[]>([]);
+  speaker = $state<number | null>(null);
+  audioMuted = $state(false);
+  videoMuted = $state(false);
+  local = $state.raw<MediaStream | null>(null);
+
+  private signalling: Signalling | null = null;
+  private pc: RTCPeerConnection | null = null;
+  private videoSender: RTCRtpSender | null = null;
+  private answered = false;
+  // Bookkeeping for `view` messages, not shown: plain maps on purpose.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private views = new Map<number, [number, number]>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private sentViews = new Map<number, string>();
+  /** Encoding changes are applied one after another (setParameters must not overlap). */
+  private layers: Promise<void> = Promise.resolve();
+  private readonly meeting: GuestMeeting;
+
+  constructor(meeting: GuestMeeting) {
+    this.meeting = meeting;
+  }
+
+  async join(name: string, passcode: string): Promise<void> {
+    if (this.phase === "joining" || this.phase === "lobby" || this.phase === "in") return;
+    this.phase = "joining";
+    this.error = null;
+    this.notice = null;
+    this.local = await openDevices().catch((reason: unknown) => {
+      this.notice = deviceSentence(reason);
+      return null;
+    });
+    this.audioMuted = false;
+    this.videoMuted = false;
+    this.signalling = new Signalling(
+      signallingUrl(window.location),
+      (message) => this.onMessage(message, name, passcode),
+      () => this.onLost(),
+    );
+  }
+
+  leave(): void {
+    this.signalling?.send({ type: "leave" });
+    this.end(null);
+  }
+
+  /** Back to the form after the call ended. */
+  again(): void {
+    if (this.phase === "left") this.phase = "form";
+  }
+
+  toggleAudio(): void {
+    this.audioMuted = !this.audioMuted;
+    for (const track of this.local?.getAudioTracks() ?? []) track.enabled = !this.audioMuted;
+    this.sendMediaState();
+  }
+
+  toggleVideo(): void {
+    this.videoMuted = !this.videoMuted;
+    for (const track of this.local?.getVideoTracks() ?? []) track.enabled = !this.videoMuted;
+    this.sendMediaState();
+  }
+
+  /** The size a remote tile is shown at, in CSS pixels; sent as `view` once answered. */
+  view(participant: number, width: number, height: number): void {
+    this.views.set(participant, viewSize(width, height, window.devicePixelRatio || 1));
+    this.flushViews();
+  }
+
+  private sendMediaState(): void {
+    this.signalling?.send({ type: "media_state", audio_muted: this.audioMuted, video_muted: this.videoMuted });
+  }
+
+  private onMessage(message: ServerMessage, name: string, passcode: string): void {
+    switch (message.type) {
+      case "welcome":
+        this.signalling?.send({
+          type: "join",
+          meeting: this.meeting.code,
+          name,
+          kind: "browser",
+          ...(this.meeting.passcode_required ? { passcode } : {}),
+        });
+        break;
+      case "lobby":
+        this.phase = "lobby";
+        break;
+      case "joined":
+        this.me = message.you;
+        this.remotes = message.participants
+          .filter((p) => p.id !== message.you.id)
+          .map((participant) => ({ participant, audioMid: null, videoMid: null, stream: null }));
+        this.phase = "in";
+        if (this.audioMuted || this.videoMuted) this.sendMediaState();
+        this.startMedia().catch((reason: unknown) => {
+          this.notice = `Audio and video could not start: ${String(reason)}`;
+        });
+        break;
+      case "error":
+        if (this.phase === "in") this.notice = message.message;
+        else this.end(message.message);
+        break;
+      case "answer":
+        this.pc
+          ?.setRemoteDescription({ type: "answer", sdp: message.sdp })
+          .then(() => {
+            this.answered = true;
+            this.flushViews();
+          })
+          .catch((reason: unknown) => {
+            this.notice = `The server's media answer was refused: ${String(reason)}`;
+          });
+        break;
+      default:
+        this.onMeetingMessage(message);
+    }
+  }
+
+  private onMeetingMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case "participant_joined":
+        this.remotes = [
+          ...this.remotes.filter((r) => r.participant.id !== message.participant.id),
+          { participant: message.participant, audioMid: null, videoMid: null, stream: null },
+        ];
+        break;
+      case "participant_updated":
+        if (message.participant.id === this.me?.id) this.me = message.participant;
+        this.updateRemote(message.participant.id, (r) => ({ ...r, participant: message.participant }));
+        break;
+      case "participant_left":
+        this.remotes = this.remotes.filter((r) => r.participant.id !== message.participant);
+        this.views.delete(message.participant);
+        this.sentViews.delete(message.participant);
+        break;
+      case "media_slots":
+        this.updateRemote(message.participant, (r) => ({
+          ...r,
+          audioMid: message.audio_mid,
+          videoMid: message.video_mid,
+          stream: this.streamOf([message.audio_mid, message.video_mid]),
+        }));
+        // The SFU starts a new subscriber at the lowest layer: say the real size again.
+        this.sentViews.delete(message.participant);
+        this.flushViews();
+        break;
+      case "media_slot_freed":
+        this.updateRemote(message.participant, (r) => ({ ...r, audioMid: null, videoMid: null, stream: null }));
+        break;
+      case "send_layers":
+        this.setLayers(message.rids);
+        break;
+      case "active_speaker":
+        this.speaker = message.participant;
+        break;
+      case "mute_requested":
+        this.notice = `${message.by} asks you to mute your microphone.`;
+        break;
+      case "removed":
+        this.end(`${message.by} removed you from the meeting.`);
+        break;
+      case "meeting_ended":
+        this.end(`${message.by} ended the meeting.`);
+        break;
+      case "left":
+        this.end(null);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onLost(): void {
+    if (this.phase === "left" || this.phase === "form") return;
+    this.end(
+      this.phase === "in"
+        ? "The connection to the server was lost. Join again to continue."
+        : "The server closed the connection before you joined.",
+    );
+  }
+
+  /** Stops everything; `reason` is shown, or the call simply ends (left) / goes back to the form. */
+  private end(reason: string | null): void {
+    const wasIn = this.phase === "in" || this.phase === "lobby";
+    this.signalling?.close();
+    this.signalling = null;
+    this.pc?.close();
+    this.pc = null;
+    this.videoSender = null;
+    this.answered = false;
+    this.views.clear();
+    this.sentViews.clear();
+    for (const track of this.local?.getTracks() ?? []) track.stop();
+    this.local = null;
+    this.remotes = [];
+    this.speaker = null;
+    this.error = reason;
+    this.phase = wasIn || reason === null ? "left" : "form";
+  }
+
+  private async startMedia(): Promise<void> {
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    this.pc = pc;
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "failed") {
+        this.notice = "Audio and video lost their connection to the server.";
+      }
+    };
+    const audio = this.local?.getAudioTracks()[0];
+    const video = this.local?.getVideoTracks()[0];
+    const size = video?.getSettings();
+    const sendEncodings = simulcastEncodings(size?.width, size?.height);
+    const send = [
+      pc.addTransceiver(audio ?? "audio", { direction: "sendonly" }),
+      pc.addTransceiver(video ?? "video", { direction: "sendonly", sendEncodings }),
+    ];
+    this.videoSender = send[1]!.sender;
+    const receive: RTCRtpTransceiver[] = [];
+    for (let i = 0; i < RECEIVE_SLOTS; i++) {
+      receive.push(pc.addTransceiver("audio", { direction: "recvonly" }));
+      receive.push(pc.addTransceiver("video", { direction: "recvonly" }));
+    }
+    for (const transceiver of [...send, ...receive]) preferForwardedCodecs(transceiver);
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const rids = simulcastSendRids(offer.sdp ?? "");
+    if (rids.join(";") !== sendEncodings.map((e) => e.rid).join(";")) {
+      console.warn("simulcast layers are not offered lowest first:", rids);
+    }
+    this.signalling?.send({ type: "offer", sdp: offer.sdp ?? "" });
+    // The server asks for layers as people arrive; until then nobody receives us.
+    this.setLayers([]);
+  }
+
+  /** A stream of the receive tracks behind these mids. */
+  private streamOf(mids: (string | null)[]): MediaStream | null {
+    const tracks = (this.pc?.getTransceivers() ?? [])
+      .filter((t) => t.mid !== null && mids.includes(t.mid))
+      .map((t) => t.receiver.track);
+    return tracks.length > 0 ? new MediaStream(tracks) : null;
+  }
+
+  private updateRemote(id: number, change: (remote: Remote) => Remote): void {
+    this.remotes = this.remotes.map((r) => (r.participant.id === id ? change(r) : r));
+  }
+
+  private flushViews(): void {
+    if (!this.answered) return;
+    for (const [participant, [width, height]] of this.views) {
+      const key = `${width}x${height}`;
+      if (this.sentViews.get(participant) === key) continue;
+      this.sentViews.set(participant, key);
+      this.signalling?.send({ type: "view", participant, width, height });
+    }
+  }
+
+  private setLayers(rids: string[]): void {
+    const sender = this.videoSender;
+    if (!sender) return;
+    this.layers = this.layers.then(async () => {
+      const params = sender.getParameters();
+      const active = layerActivity(params.encodings, rids);
+      if (params.encodings.every((e, i) => e.active === active[i])) return;
+      params.encodings.forEach((e, i) => (e.active = active[i]!));
+      await sender.setParameters(params).catch((reason: unknown) => console.warn("send_layers:", reason));
+    });
+  }
+}
+
+async function openDevices(): Promise<MediaStream> {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw new Error("insecure");
+  }
+  return navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
+}
+
+function deviceSentence(reason: unknown): string {
+  if (reason instanceof Error && reason.message === "insecure") {
+    return "This page is not on a secure (https) address, so the browser does not share a camera or microphone here. You can still watch and listen.";
+  }
+  const name = reason instanceof DOMException ? reason.name : "";
+  if (name === "NotAllowedError") return "Camera and microphone are blocked for this page. You can still watch and listen.";
+  if (name === "NotFoundError") return "No camera or microphone was found. You can still watch and listen.";
+  return `The camera and microphone could not start (${String(reason)}). You can still watch and listen.`;
+}
+
+function preferForwardedCodecs(transceiver: RTCRtpTransceiver): void {
+  const kind = transceiver.receiver.track.kind === "audio" ? "audio" : "video";
+  const codecs = forwardedCodecs(kind, RTCRtpReceiver.getCapabilities(kind)?.codecs ?? []);
+  // Without it (an older browser) the offer is only bigger, not wrong.
+  if (codecs.length > 0 && "setCodecPreferences" in transceiver) transceiver.setCodecPreferences(codecs);
+}
