@@ -30,6 +30,16 @@ impl Server {
 
     /// Like [`Server::start`], choosing TLS (`Auto` is off on loopback).
     pub async fn start_with(heartbeat_timeout: Option<Duration>, tls: TlsMode) -> Self {
+        Self::start_tuned(tls, |options| {
+            if let Some(t) = heartbeat_timeout {
+                options.signalling.heartbeat_timeout = t;
+            }
+        })
+        .await
+    }
+
+    /// With `tune` changing the server's options (limits, timeouts).
+    pub async fn start_tuned(tls: TlsMode, tune: impl FnOnce(&mut AppOptions)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
         let config = Config {
@@ -40,9 +50,7 @@ impl Server {
             ..Config::defaults().unwrap()
         };
         let mut options = AppOptions::default();
-        if let Some(t) = heartbeat_timeout {
-            options.signalling.heartbeat_timeout = t;
-        }
+        tune(&mut options);
         let server = confab_server::start_with(&config, options).await.unwrap();
         Self {
             server,
