@@ -18,6 +18,10 @@ use crate::{CloseReason, PeerId, RoomId, SfuConfig, SfuError, SfuEvent, SfuOutpu
 /// revisited: often enough to follow a bandwidth estimate, rarely enough
 /// to cost nothing.
 pub(crate) const TICK: Duration = Duration::from_millis(100);
+/// Timeout inputs at one instant per peer and poll, at most: a pacer
+/// releases one packet per input, and a burst of a frame's packets to a
+/// subscriber is far smaller.
+const MAX_SEND_ROUNDS: usize = 256;
 /// A peer that has not completed ICE and DTLS by then is dropped.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -261,16 +265,34 @@ impl Sfu {
             self.close(peer, CloseReason::Closed);
             return;
         }
-        self.drain(peer, now);
+        let mut sent = self.drain(peer, now);
+        // str0m's pacer lets one packet out per timeout input: while the
+        // peer sends and still wants `now`, feed it `now` again, so what
+        // is due leaves in this poll rather than one packet per wake-up.
+        for _ in 0..MAX_SEND_ROUNDS {
+            let Some(state) = self.peers.get_mut(&peer) else {
+                return;
+            };
+            if sent == 0 || state.timeout > now {
+                break;
+            }
+            if state.rtc.handle_input(Input::Timeout(now)).is_err() {
+                self.close(peer, CloseReason::Closed);
+                return;
+            }
+            sent = self.drain(peer, now);
+        }
     }
 
     /// Takes everything a peer's `Rtc` has to say: transmits to the
-    /// queue, events handled (which may write to other peers).
-    fn drain(&mut self, peer: PeerId, now: Instant) {
+    /// queue, events handled (which may write to other peers). Returns
+    /// how many datagrams it sent.
+    fn drain(&mut self, peer: PeerId, now: Instant) -> usize {
         let mut events = std::mem::take(&mut self.events);
         let Some(state) = self.peers.get_mut(&peer) else {
-            return;
+            return 0;
         };
+        let mut sent = 0;
         let mut fatal = false;
         while !fatal {
             match state.rtc.poll_output() {
@@ -278,11 +300,14 @@ impl Sfu {
                     state.timeout = at;
                     break;
                 }
-                Ok(Output::Transmit(t)) => self.out.push_back(SfuOutput::Transmit {
-                    source: t.source,
-                    destination: t.destination,
-                    bytes: t.contents.into(),
-                }),
+                Ok(Output::Transmit(t)) => {
+                    sent += 1;
+                    self.out.push_back(SfuOutput::Transmit {
+                        source: t.source,
+                        destination: t.destination,
+                        bytes: t.contents.into(),
+                    });
+                }
                 Ok(Output::Event(event)) => events.push(event),
                 Err(err) => {
                     tracing::debug!(peer, %err, "rtc failed");
@@ -306,6 +331,7 @@ impl Sfu {
         if fatal || self.peers.get(&peer).is_some_and(|p| !p.rtc.is_alive()) {
             self.close(peer, CloseReason::Closed);
         }
+        sent
     }
 
     fn on_event(&mut self, peer: PeerId, event: Event, now: Instant) {
@@ -411,6 +437,12 @@ impl Sfu {
     /// The layers of `publisher` last reported in [`SfuEvent::LayersWanted`].
     pub fn layers_wanted(&self, publisher: PeerId) -> Option<Vec<Rid>> {
         self.peers.get(&publisher)?.publication.wanted.clone()
+    }
+
+    /// The TWCC estimate of what can be sent to `peer`, bits per second,
+    /// once there is one: for metrics and load tests.
+    pub fn bandwidth(&self, peer: PeerId) -> Option<u64> {
+        self.peers.get(&peer)?.bandwidth
     }
 
     /// How many media packets the SFU has forwarded (written to a
