@@ -95,6 +95,8 @@ struct Replay {
     egress_rtp: u64,
     /// Wall time inside the SFU.
     busy: Duration,
+    /// Times the SFU was polled at a new instant (driver wake-ups).
+    wakes: u64,
     /// CPU time of this thread over the replay (spinning included when
     /// paced), which descheduling on a shared machine does not inflate.
     cpu: Option<Duration>,
@@ -208,6 +210,7 @@ fn poll_until(world: &mut World, r: &mut Replay, from: Instant, until: Instant) 
     let mut at = from;
     // Bounded: a timeout at the same instant twice moves time on by 1 µs.
     for _ in 0..100_000 {
+        r.wakes += 1;
         let next = loop {
             match world.sfu.poll(at) {
                 SfuOutput::Transmit { bytes, .. } if is_rtp(&bytes) => r.egress_rtp += 1,
@@ -283,11 +286,12 @@ fn print(label: &str, r: &mut Replay) {
     let cpu = r.cpu.unwrap_or_default().as_secs_f64();
     let cpu_per_packet = cpu / r.forwarded.max(1) as f64;
     println!(
-        "{label}: {} datagrams in, {} media packets forwarded ({} RTP out) in {:.3} s wall, \
+        "{label}: {} datagrams in, {} wake-ups, {} media packets forwarded ({} RTP out) in {:.3} s wall, \
          {:.3} s wall in the SFU: {:.2} µs per forwarded packet = {:.0} forwarded packets/s; \
          thread CPU {:.3} s: {:.2} µs per forwarded packet = {:.0} forwarded packets/s per core; \
          forwarding rate {:.0}/s; latency p50 {:?} p99 {:?} max {:?}",
         r.ingress,
+        r.wakes,
         r.forwarded,
         r.egress_rtp,
         r.wall.as_secs_f64(),
