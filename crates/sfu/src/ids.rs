@@ -49,7 +49,11 @@ mod tests {
             h.finish() >> 57
         };
         let buckets: std::collections::HashSet<u64> = (1..=64).map(hash).collect();
-        assert!(buckets.len() > 32, "{} distinct top-7-bit values", buckets.len());
+        assert!(
+            buckets.len() > 32,
+            "{} distinct top-7-bit values",
+            buckets.len()
+        );
         let mut map: IdMap<u64, u64> = IdMap::default();
         map.insert(7, 1);
         assert_eq!(map.get(&7), Some(&1));
