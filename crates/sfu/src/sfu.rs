@@ -19,10 +19,6 @@ use crate::{CloseReason, PeerId, RoomId, SfuConfig, SfuError, SfuEvent, SfuOutpu
 /// revisited: often enough to follow a bandwidth estimate, rarely enough
 /// to cost nothing.
 pub(crate) const TICK: Duration = Duration::from_millis(100);
-/// Timeout inputs at one instant per peer and poll, at most: a pacer
-/// releases one packet per input, and a burst of a frame's packets to a
-/// subscriber is far smaller.
-const MAX_SEND_ROUNDS: usize = 256;
 /// A peer that has not completed ICE and DTLS by then is dropped.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -266,34 +262,16 @@ impl Sfu {
             self.close(peer, CloseReason::Closed);
             return;
         }
-        let mut sent = self.drain(peer, now);
-        // str0m's pacer lets one packet out per timeout input: while the
-        // peer sends and still wants `now`, feed it `now` again, so what
-        // is due leaves in this poll rather than one packet per wake-up.
-        for _ in 0..MAX_SEND_ROUNDS {
-            let Some(state) = self.peers.get_mut(&peer) else {
-                return;
-            };
-            if sent == 0 || state.timeout > now {
-                break;
-            }
-            if state.rtc.handle_input(Input::Timeout(now)).is_err() {
-                self.close(peer, CloseReason::Closed);
-                return;
-            }
-            sent = self.drain(peer, now);
-        }
+        self.drain(peer, now);
     }
 
     /// Takes everything a peer's `Rtc` has to say: transmits to the
-    /// queue, events handled (which may write to other peers). Returns
-    /// how many datagrams it sent.
-    fn drain(&mut self, peer: PeerId, now: Instant) -> usize {
+    /// queue, events handled (which may write to other peers).
+    fn drain(&mut self, peer: PeerId, now: Instant) {
         let mut events = std::mem::take(&mut self.events);
         let Some(state) = self.peers.get_mut(&peer) else {
-            return 0;
+            return;
         };
-        let mut sent = 0;
         let mut fatal = false;
         while !fatal {
             match state.rtc.poll_output() {
@@ -301,14 +279,11 @@ impl Sfu {
                     state.timeout = at;
                     break;
                 }
-                Ok(Output::Transmit(t)) => {
-                    sent += 1;
-                    self.out.push_back(SfuOutput::Transmit {
-                        source: t.source,
-                        destination: t.destination,
-                        bytes: t.contents.into(),
-                    });
-                }
+                Ok(Output::Transmit(t)) => self.out.push_back(SfuOutput::Transmit {
+                    source: t.source,
+                    destination: t.destination,
+                    bytes: t.contents.into(),
+                }),
                 Ok(Output::Event(event)) => events.push(event),
                 Err(err) => {
                     tracing::debug!(peer, %err, "rtc failed");
@@ -332,7 +307,6 @@ impl Sfu {
         if fatal || self.peers.get(&peer).is_some_and(|p| !p.rtc.is_alive()) {
             self.close(peer, CloseReason::Closed);
         }
-        sent
     }
 
     fn on_event(&mut self, peer: PeerId, event: Event, now: Instant) {
