@@ -68,6 +68,7 @@
 
 mod error;
 mod forward;
+mod ids;
 mod layers;
 mod peer;
 mod policy;

@@ -12,6 +12,7 @@ use str0m::media::{Direction, MediaAdded, MediaKind, Mid, Pt, Rid};
 use str0m::rtp::Ssrc;
 use str0m::{Candidate, Rtc};
 
+use crate::ids::IdMap;
 use crate::layers::{LayerInfo, View};
 use crate::rewrite::Rewriter;
 use crate::{PeerId, RoomId, SfuConfig, SfuError};
@@ -48,7 +49,7 @@ pub(crate) struct Peer {
     pub(crate) opus_pt: Option<Pt>,
     pub(crate) vp8_pt: Option<Pt>,
     /// Which incoming SSRC is which media line and layer.
-    streams: HashMap<Ssrc, (Mid, Option<Rid>)>,
+    streams: IdMap<Ssrc, (Mid, Option<Rid>)>,
 }
 
 /// What a peer sends.
@@ -157,7 +158,7 @@ impl Peer {
             desired_bitrate: 0,
             opus_pt: None,
             vp8_pt: None,
-            streams: HashMap::new(),
+            streams: IdMap::default(),
         };
         Ok((peer, answer.to_sdp_string()))
     }

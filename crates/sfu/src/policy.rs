@@ -30,6 +30,21 @@ const LAYER_STALL: Duration = Duration::from_millis(1500);
 /// camera or the uplink may have grown).
 const LAYER_RETRY: Duration = Duration::from_secs(10);
 
+/// Bits per second one forwarded audio stream takes on the wire: Opus at
+/// up to 32 kbit/s in 50 packets a second, each with about 80 bytes of
+/// RTP, SRTP, UDP and IP around it.
+const AUDIO_STREAM_BITRATE: u64 = 32_000 + 50 * 80 * 8;
+/// Header overhead on video, relative to the payload bitrates measured.
+const VIDEO_OVERHEAD: f64 = 1.1;
+
+/// What video may take of a subscriber's estimate. str0m paces at 1.1
+/// times the estimate; media that fills more than that queues in the
+/// pacer without bound, so audio and headers must fit beside the video.
+fn video_budget(estimate: u64, audio_streams: usize) -> u64 {
+    let audio = AUDIO_STREAM_BITRATE * audio_streams as u64;
+    (estimate.saturating_sub(audio) as f64 / VIDEO_OVERHEAD) as u64
+}
+
 impl Sfu {
     pub(crate) fn tick(&mut self, now: Instant, elapsed: Option<Duration>) {
         self.expire_unconnected(now);
@@ -96,9 +111,10 @@ impl Sfu {
             .zip(&ladders)
             .filter_map(|(c, l)| c.map(|pos| l[layers::ordered(l)[pos]].bitrate))
             .sum();
-        if let Some(budget) = sink.bandwidth {
+        if let Some(estimate) = sink.bandwidth {
+            let audio = sink.audio_slots.iter().filter(|s| s.feed.is_some()).count();
             let refs: Vec<&[LayerInfo]> = ladders.iter().map(Vec::as_slice).collect();
-            layers::fit_budget(&refs, &mut choices, budget);
+            layers::fit_budget(&refs, &mut choices, video_budget(estimate, audio));
         }
         let targets = choices
             .iter()
@@ -242,5 +258,19 @@ impl Sfu {
                 }));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_video_budget_leaves_room_for_audio_and_headers() {
+        // 2 Mbit/s with nine audio streams: what is left, less headers.
+        let budget = video_budget(2_000_000, 9);
+        assert_eq!(budget, ((2_000_000 - 9 * 64_000) as f64 / 1.1) as u64);
+        assert!(budget + 9 * AUDIO_STREAM_BITRATE < 2_000_000);
+        assert_eq!(video_budget(100_000, 9), 0, "audio first");
     }
 }

@@ -9,6 +9,7 @@ use str0m::media::{Mid, Rid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Output};
 
+use crate::ids::IdMap;
 use crate::layers::View;
 use crate::peer::Peer;
 use crate::speaker::SpeakerDetector;
@@ -26,8 +27,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Sfu {
     pub(crate) config: SfuConfig,
-    pub(crate) peers: HashMap<PeerId, Peer>,
-    pub(crate) rooms: HashMap<RoomId, Room>,
+    pub(crate) peers: IdMap<PeerId, Peer>,
+    pub(crate) rooms: IdMap<RoomId, Room>,
     by_ufrag: HashMap<String, PeerId>,
     by_addr: HashMap<SocketAddr, PeerId>,
     /// Peers to poll: they had input, were written to, or their timeout passed.
@@ -52,8 +53,8 @@ impl Sfu {
     pub fn new(config: SfuConfig) -> Self {
         Self {
             config,
-            peers: HashMap::new(),
-            rooms: HashMap::new(),
+            peers: IdMap::default(),
+            rooms: IdMap::default(),
             by_ufrag: HashMap::new(),
             by_addr: HashMap::new(),
             dirty: Vec::new(),
@@ -411,6 +412,12 @@ impl Sfu {
     /// The layers of `publisher` last reported in [`SfuEvent::LayersWanted`].
     pub fn layers_wanted(&self, publisher: PeerId) -> Option<Vec<Rid>> {
         self.peers.get(&publisher)?.publication.wanted.clone()
+    }
+
+    /// The TWCC estimate of what can be sent to `peer`, bits per second,
+    /// once there is one: for metrics and load tests.
+    pub fn bandwidth(&self, peer: PeerId) -> Option<u64> {
+        self.peers.get(&peer)?.bandwidth
     }
 
     /// How many media packets the SFU has forwarded (written to a
