@@ -2,6 +2,8 @@
 //! per-test output folders, child processes that die with the test, and a
 //! private X server for window tests.
 
+pub mod app;
+
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
