@@ -7,7 +7,6 @@
 //! app's own settings, so the directory can be handed to `confab-server
 //! --data-dir` unchanged.
 
-use std::error::Error as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 

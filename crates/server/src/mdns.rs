@@ -23,10 +23,17 @@ pub const SERVICE_TYPE: &str = "_confab._tcp.local.";
 pub struct MdnsError(#[from] mdns_sd::Error);
 
 /// A running announcement; [`Advertisement::withdraw`] says goodbye.
-#[derive(Debug)]
 pub struct Advertisement {
     daemon: ServiceDaemon,
     fullname: String,
+}
+
+impl std::fmt::Debug for Advertisement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Advertisement")
+            .field("fullname", &self.fullname)
+            .finish()
+    }
 }
 
 /// Announces a server bound to `bound` as `instance`, unless it listens on
@@ -84,10 +91,15 @@ pub struct FoundHost {
 }
 
 /// Browses for hosts in the background and keeps the current list.
-#[derive(Debug)]
 pub struct Browser {
     daemon: ServiceDaemon,
     found: Arc<Mutex<BTreeMap<String, FoundHost>>>,
+}
+
+impl std::fmt::Debug for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Browser").field("found", &self.found).finish()
+    }
 }
 
 impl Browser {

@@ -66,7 +66,7 @@ pub(crate) fn found_hosts(state: tauri::State<'_, AppState>) -> Vec<FoundHost> {
 
 /// A host found with mDNS.
 #[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
-pub struct FoundHost {
+pub(crate) struct FoundHost {
     pub name: String,
     pub url: String,
 }

@@ -5,19 +5,20 @@ use serde::Serialize;
 use tauri::Emitter;
 use ts_rs::TS;
 
+use super::CommandError;
 use crate::AppState;
 use crate::preview::{DeviceState, PreviewEvents};
 
 /// Where the page connects to get video: `ws://127.0.0.1:<port>/?token=<token>`.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct FrameSocket {
+pub(crate) struct FrameSocket {
     pub port: u16,
     pub token: String,
 }
 
 /// One device in a picker.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct DeviceEntry {
+pub(crate) struct DeviceEntry {
     pub id: String,
     pub name: String,
     pub is_default: bool,
@@ -25,7 +26,7 @@ pub struct DeviceEntry {
 
 /// The pickers' contents.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct DeviceLists {
+pub(crate) struct DeviceLists {
     pub cameras: Vec<DeviceEntry>,
     pub microphones: Vec<DeviceEntry>,
     pub speakers: Vec<DeviceEntry>,
@@ -35,15 +36,15 @@ pub struct DeviceLists {
 
 /// The `device-changed` event: a running preview device stopped by itself.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct DeviceChange {
+pub(crate) struct DeviceChange {
     /// `camera` or `microphone`.
     pub kind: String,
     pub state: DeviceState,
 }
 
 /// Event names the page listens to.
-pub const MIC_LEVEL_EVENT: &str = "mic-level";
-pub const DEVICE_CHANGED_EVENT: &str = "device-changed";
+pub(crate) const MIC_LEVEL_EVENT: &str = "mic-level";
+pub(crate) const DEVICE_CHANGED_EVENT: &str = "device-changed";
 
 /// Sends preview events to the window.
 pub(crate) struct WindowEvents(pub tauri::AppHandle);
@@ -146,4 +147,3 @@ pub(crate) async fn preview_microphone(
     Ok(result)
 }
 
-use super::CommandError;

@@ -29,7 +29,7 @@ pub struct AppInfo {
 
 /// A command's failure as the sentence the page shows.
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct CommandError {
+pub(crate) struct CommandError {
     pub message: String,
 }
 

@@ -37,7 +37,7 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use wire::{FrameHeader, HEADER_LEN, Notice, RequestError};
 
 /// The newest frame of a stream and how many frames the stream has had.
-type Slot = Option<(u32, Arc<VideoFrame>)>;
+pub(crate) type Slot = Option<(u32, Arc<VideoFrame>)>;
 
 /// Named streams of frames, newest only.
 #[derive(Debug, Default)]
@@ -78,7 +78,7 @@ impl FrameHub {
         }
     }
 
-    fn subscribe(&self, stream: &str) -> watch::Receiver<Slot> {
+    pub(crate) fn subscribe(&self, stream: &str) -> watch::Receiver<Slot> {
         self.sender(stream).subscribe()
     }
 }

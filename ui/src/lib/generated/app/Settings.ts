@@ -2,4 +2,20 @@
 import type { Shortcuts } from "./Shortcuts";
 import type { Theme } from "./Theme";
 
-export type Settings = { display_name: string, camera: string | null, microphone: string | null, speaker: string | null, camera_on: boolean, microphone_on: boolean, theme: Theme, shortcuts: Shortcuts, host_bind: string, };
+export type Settings = { 
+/**
+ * The name others see in meetings.
+ */
+display_name: string, 
+/**
+ * Chosen devices by backend id; `None` follows the system default.
+ */
+camera: string | null, microphone: string | null, speaker: string | null, 
+/**
+ * Join with the camera / microphone on.
+ */
+camera_on: boolean, microphone_on: boolean, theme: Theme, shortcuts: Shortcuts, 
+/**
+ * Where host mode listens, like `0.0.0.0:8443`.
+ */
+host_bind: string, };
