@@ -22,8 +22,8 @@ static ONE_APP: Mutex<()> = Mutex::new(());
 /// to luma in the page (BT.601 studio range, as the shader's inverse), and
 /// returns them with the canvas size and the RGB of one colour bar.
 const READ_PREVIEW: &str = r#"
-const c = document.querySelector('[data-testid=preview-tile] canvas');
-if (!c || c.width < 64) return null;
+const c = document.querySelector('[data-testid=preview-tile][data-has-picture=true] canvas');
+if (!c) return null;
 const off = document.createElement('canvas');
 off.width = c.width; off.height = c.height;
 const ctx = off.getContext('2d');
