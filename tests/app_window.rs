@@ -230,26 +230,31 @@ async fn frame_path_benchmark_nine_tiles() {
     let out = output_dir("frame_path_benchmark");
     let app = AppSession::start(&out, "bench", &[("CONFAB_FAKE_DEVICES", "1")]).await;
     app.text("[data-testid=app-version]").await;
+    let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
     app.go("#/bench").await;
     const COUNTS: &str = "const all = [...(window.confabFrames ?? new Map()).values()]; \
         if (all.length < 9 || all.some(c => c.drawn === 0)) return null; \
         return { tiles: all.length, received: all.reduce((n, c) => n + c.received, 0), \
                  drawn: all.reduce((n, c) => n + c.drawn, 0), \
                  skipped: all.reduce((n, c) => n + c.skipped, 0), \
+                 draw_us: Math.round(1000 * all.reduce((n, c) => n + c.drawMs, 0)), \
                  size: `${all[0].width}x${all[0].height}` };";
     app.wait_for_script("nine tiles drawing", COUNTS).await;
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
 
     let web = processes_on_display("WebKitWebProces", app.display());
     let main = processes_on_display("confab", app.display());
+    let xvfb = xvfb_process(app.display());
     assert!(!web.is_empty(), "found the WebKit web process");
     let before = app.wait_for_script("counts", COUNTS).await;
-    let cpu_before: Vec<u64> = web.iter().chain(&main).map(|p| cpu_ticks(*p)).collect();
+    let cpu_before: Vec<u64> = web.iter().chain(&main).chain(&xvfb).map(|p| cpu_ticks(*p)).collect();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = app.wait_for_script("counts", COUNTS).await;
-    let cpu_after: Vec<u64> = web.iter().chain(&main).map(|p| cpu_ticks(*p)).collect();
+    let cpu_after: Vec<u64> = web.iter().chain(&main).chain(&xvfb).map(|p| cpu_ticks(*p)).collect();
     let secs = started.elapsed().as_secs_f64();
+    // How often the page gets to paint at all, and whether it thinks it is visible.
+    let paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
     app.screenshot(&out.join("bench.png")).await;
 
     let per_s = |key: &str| {
@@ -263,22 +268,34 @@ async fn frame_path_benchmark_nine_tiles() {
     };
     let report = format!(
         "tiles {} at {}: delivered {:.1} frames/s ({:.1} per tile), drawn {:.1} frames/s \
-         ({:.1} per tile), skipped {:.1}/s; CPU: WebKit web process {:.0}%, app {:.0}% \
-         (of one core, over {secs:.1} s)",
+         ({:.1} per tile), {:.2} ms of draw calls per frame, skipped {:.1}/s; CPU: WebKit web process {:.0}%, app {:.0}% \
+         Xvfb {:.0}% (of one core, over {secs:.1} s); page paints {} times/s ({} before video), {}; \
+         load average {}",
         after["tiles"],
         after["size"].as_str().unwrap(),
         per_s("received"),
         per_s("received") / 9.0,
         per_s("drawn"),
         per_s("drawn") / 9.0,
+        per_s("draw_us") / per_s("drawn") / 1000.0,
         per_s("skipped"),
         cpu(0..web.len()),
         cpu(web.len()..web.len() + main.len()),
+        cpu(web.len() + main.len()..cpu_after.len()),
+        paint["fps"],
+        idle_paint["fps"],
+        paint["visibility"],
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
     );
     eprintln!("{report}");
     std::fs::write(out.join("figures.txt"), &report).unwrap();
     app.close().await;
 }
+
+const PAINT_RATE: &str = "const done = arguments[0]; let n = 0; const t0 = performance.now(); \
+    const tick = () => { n++; if (performance.now() - t0 < 2000) requestAnimationFrame(tick); \
+    else done({ fps: n / 2, visibility: document.visibilityState }); }; \
+    requestAnimationFrame(tick);";
 
 async fn wait_for_file_containing(path: &Path, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -304,6 +321,20 @@ fn processes_on_display(comm: &str, display: &str) -> Vec<u32> {
                 && env
                     .split(|&b| b == 0)
                     .any(|var| var == wanted.as_bytes())
+        })
+        .collect()
+}
+
+/// The Xvfb serving `display` (it draws the window, and GL in software).
+fn xvfb_process(display: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let mut args = cmd.split(|&b| b == 0);
+            args.next().is_some_and(|a| a.ends_with(b"Xvfb"))
+                && args.next() == Some(display.as_bytes())
         })
         .collect()
 }

@@ -8,9 +8,11 @@
 //! frame scaled to fit that tile (see [`wire`] for the messages).
 //!
 //! Latest frame wins: a stream is a `watch` slot holding only the newest
-//! frame, and each subscription sends one frame at a time, waiting for the
-//! socket to take it. A slow page therefore skips frames and never builds a
-//! queue; the sequence number in each header says how many it skipped.
+//! frame, and each subscription has one frame in flight: it sends a frame
+//! and waits for the page's ack before sending the newest one. A slow page
+//! therefore skips frames and never builds a queue (not in the app, not in
+//! the browser's socket buffer); the sequence number in each header says
+//! how many it skipped.
 //!
 //! The listener binds 127.0.0.1 on a free port and refuses any handshake
 //! without this launch's random token, so other local programs and web
@@ -27,7 +29,7 @@ use confab_media::video::{FramePool, Scaler};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -188,7 +190,7 @@ async fn serve_connection(
     let ws = tokio_tungstenite::accept_hdr_async(tcp, check).await?;
     let (sink, mut incoming) = ws.split();
     let sink: Sink = Arc::new(tokio::sync::Mutex::new(sink));
-    let mut tiles: HashMap<u32, JoinHandle<()>> = HashMap::new();
+    let mut tiles: HashMap<u32, (JoinHandle<()>, Arc<Notify>)> = HashMap::new();
     while let Some(message) = incoming.next().await {
         let text = match message? {
             Message::Text(text) => text,
@@ -206,7 +208,7 @@ async fn serve_connection(
                 .await?;
         }
     }
-    for (_, task) in tiles {
+    for (task, _) in tiles.into_values() {
         task.abort();
     }
     Ok(())
@@ -216,7 +218,7 @@ fn handle_request(
     text: &str,
     hub: &FrameHub,
     sink: &Sink,
-    tiles: &mut HashMap<u32, JoinHandle<()>>,
+    tiles: &mut HashMap<u32, (JoinHandle<()>, Arc<Notify>)>,
 ) -> Result<(), RequestError> {
     match wire::parse_request(text)? {
         wire::Request::Subscribe {
@@ -228,14 +230,21 @@ fn handle_request(
             if !tiles.contains_key(&tile) && tiles.len() >= wire::MAX_TILES {
                 return Err(RequestError::TooManyTiles);
             }
+            let acks = Arc::new(Notify::new());
             let sender = TileSender::new(tile, (width, height));
-            let task = tokio::spawn(sender.run(hub.subscribe(&stream), Arc::clone(sink)));
-            if let Some(old) = tiles.insert(tile, task) {
+            let frames = hub.subscribe(&stream);
+            let task = tokio::spawn(sender.run(frames, Arc::clone(sink), Arc::clone(&acks)));
+            if let Some((old, _)) = tiles.insert(tile, (task, acks)) {
                 old.abort();
             }
         }
+        wire::Request::Ack { tile } => {
+            if let Some((_, acks)) = tiles.get(&tile) {
+                acks.notify_one();
+            }
+        }
         wire::Request::Unsubscribe { tile } => {
-            if let Some(old) = tiles.remove(&tile) {
+            if let Some((old, _)) = tiles.remove(&tile) {
                 old.abort();
             }
         }
@@ -261,7 +270,7 @@ impl TileSender {
         }
     }
 
-    async fn run(mut self, mut frames: watch::Receiver<Slot>, sink: Sink) {
+    async fn run(mut self, mut frames: watch::Receiver<Slot>, sink: Sink, acks: Arc<Notify>) {
         // A frame already there is sent at once: a new tile shows a picture
         // without waiting for the next capture.
         frames.mark_changed();
@@ -276,11 +285,12 @@ impl TileSender {
                     continue;
                 }
             };
-            // While this waits for a slow page, newer frames replace each
-            // other in the slot: that is where frames are skipped.
             if sink.lock().await.send(Message::Binary(message.into())).await.is_err() {
                 return;
             }
+            // While the page draws, newer frames replace each other in the
+            // slot: that is where a slow page's frames are skipped.
+            let _ = tokio::time::timeout(wire::ACK_TIMEOUT, acks.notified()).await;
         }
     }
 

@@ -36,8 +36,20 @@ async fn next_message(client: &mut Client) -> Message {
         .expect("a well-formed message")
 }
 
-/// The next frame: header and the I420 picture it carries.
+async fn ack(client: &mut Client, tile: u32) {
+    let ack = format!(r#"{{"type":"ack","tile":{tile}}}"#);
+    client.send(Message::text(ack)).await.unwrap();
+}
+
+/// The next frame (header and the I420 picture it carries), acked as a
+/// page acks it once drawn.
 async fn next_frame(client: &mut Client) -> (FrameHeader, VideoFrame) {
+    let (header, picture) = next_unacked_frame(client).await;
+    ack(client, header.tile).await;
+    (header, picture)
+}
+
+async fn next_unacked_frame(client: &mut Client) -> (FrameHeader, VideoFrame) {
     loop {
         if let Message::Binary(bytes) = next_message(client).await {
             let header = FrameHeader::read(&bytes).expect("a header");
@@ -97,36 +109,44 @@ async fn a_handshake_without_the_launch_token_is_refused() {
 }
 
 #[tokio::test]
-async fn a_page_that_stops_reading_skips_frames_and_then_sees_the_newest() {
+async fn a_page_that_has_not_drawn_its_frame_gets_nothing_more_then_only_the_newest() {
     let hub = FrameHub::new();
     let server = FrameServer::start(Arc::clone(&hub)).await.unwrap();
-    let pattern = TestPattern::new(1280, 720, 30).unwrap();
+    let pattern = TestPattern::new(320, 180, 30).unwrap();
     let mut page = connect(&server).await;
-    // Full size: 1.4 MB a frame, so socket buffers fill after a few.
-    subscribe(&mut page, 1, "self", (1280, 720)).await;
+    subscribe(&mut page, 1, "self", (320, 180)).await;
     hub.publish("self", pattern_frame(&pattern, 0));
-    let (first, _) = next_frame(&mut page).await;
+    let (first, _) = next_unacked_frame(&mut page).await;
     assert_eq!(first.sequence, 0);
 
-    // The page is busy: 60 frames are published while it reads nothing.
+    // The page is busy drawing: 60 frames are published before it acks.
     const PUBLISHED: u32 = 60;
     for n in 1..=PUBLISHED {
         hub.publish("self", pattern_frame(&pattern, n));
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let mut received = 0;
-    loop {
-        let (header, picture) = next_frame(&mut page).await;
-        received += 1;
-        assert_eq!(read_stamp(&picture).unwrap().frame_number, header.sequence);
-        if header.sequence == PUBLISHED {
-            break;
-        }
-    }
-    assert!(
-        received < PUBLISHED / 2,
-        "a slow page skips instead of queueing: got {received} of {PUBLISHED}"
-    );
+    let early = tokio::time::timeout(Duration::from_millis(300), page.next()).await;
+    assert!(early.is_err(), "nothing is sent before the ack: {early:?}");
+    ack(&mut page, 1).await;
+    let (header, picture) = next_frame(&mut page).await;
+    assert_eq!(header.sequence, PUBLISHED, "the next frame is the newest");
+    assert_eq!(read_stamp(&picture).unwrap().frame_number, PUBLISHED);
+}
+
+#[tokio::test]
+async fn a_lost_ack_delays_a_tile_but_does_not_freeze_it() {
+    let hub = FrameHub::new();
+    let server = FrameServer::start(Arc::clone(&hub)).await.unwrap();
+    let pattern = TestPattern::new(64, 36, 30).unwrap();
+    let mut page = connect(&server).await;
+    subscribe(&mut page, 2, "self", (64, 36)).await;
+    hub.publish("self", pattern_frame(&pattern, 0));
+    next_unacked_frame(&mut page).await;
+    hub.publish("self", pattern_frame(&pattern, 1));
+    let started = std::time::Instant::now();
+    let (header, _) = next_unacked_frame(&mut page).await;
+    assert_eq!(header.sequence, 1);
+    assert!(started.elapsed() >= wire::ACK_TIMEOUT - Duration::from_millis(100));
 }
 
 #[tokio::test]

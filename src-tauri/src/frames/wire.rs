@@ -5,11 +5,17 @@
 //!
 //! ```json
 //! {"type": "subscribe", "tile": 7, "stream": "self", "width": 640, "height": 360}
+//! {"type": "ack", "tile": 7}
 //! {"type": "unsubscribe", "tile": 7}
 //! ```
 //!
 //! `tile` is the page's own number for a drawing surface; subscribing it
-//! again (to another stream or size) replaces its subscription. The app
+//! again (to another stream or size) replaces its subscription. Each tile
+//! has one frame in flight: after a frame the app sends nothing more to
+//! that tile until the page acks it (or [`ACK_TIMEOUT`] passes), and then
+//! sends the newest frame. A browser reads its socket into memory whatever
+//! the page's speed, so without acks a slow page would queue frames there.
+//! The app
 //! answers with binary messages, one per frame: a [`HEADER_LEN`]-byte
 //! little-endian header (tile `u32`, width `u16`, height `u16`, sequence
 //! `u32`, timestamp in ms `u32`) followed by the I420 planes Y, U, V packed
@@ -25,6 +31,10 @@ pub const HEADER_LEN: usize = 16;
 /// Largest tile side the page may ask for: a 4K screen.
 pub const MAX_TILE_SIDE: u32 = 4096;
 
+/// How long a tile waits for the page's ack before sending anyway (a page
+/// that lost an ack must not freeze its tile).
+pub const ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Subscriptions one connection may hold: a 5×5 gallery and then some.
 pub const MAX_TILES: usize = 64;
 
@@ -37,6 +47,10 @@ pub enum Request {
         stream: String,
         width: u32,
         height: u32,
+    },
+    /// The page has drawn (or dropped) the tile's last frame.
+    Ack {
+        tile: u32,
     },
     Unsubscribe {
         tile: u32,
@@ -175,6 +189,10 @@ mod tests {
         assert_eq!(
             parse_request(r#"{"type":"unsubscribe","tile":1}"#),
             Ok(Request::Unsubscribe { tile: 1 })
+        );
+        assert_eq!(
+            parse_request(r#"{"type":"ack","tile":4}"#),
+            Ok(Request::Ack { tile: 4 })
         );
         assert_eq!(
             parse_request(r#"{"type":"subscribe","tile":1,"stream":"s","width":0,"height":9}"#),

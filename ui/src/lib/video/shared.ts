@@ -17,6 +17,8 @@ export interface TileCounters {
   received: number;
   drawn: number;
   skipped: number;
+  /** Milliseconds spent in the renderer's draw calls (upload and draw). */
+  drawMs: number;
   lastSequence: number | null;
   width: number;
   height: number;

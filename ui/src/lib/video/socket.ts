@@ -1,5 +1,7 @@
 // The page's end of the frame socket: one WebSocket to the app, any number
-// of tiles subscribed over it. Frames arrive already scaled to each tile.
+// of tiles subscribed over it. Frames arrive already scaled to each tile,
+// one at a time per tile: the app sends a tile's next frame (the newest)
+// only after the page acks the last one, so nothing queues in the page.
 
 import { parseFrame, type I420Frame } from "./frame";
 
@@ -86,6 +88,11 @@ export class FrameSocket {
     tile.width = width;
     tile.height = height;
     this.sendSubscribe(id, tile);
+  }
+
+  /** Says the tile has drawn its frame, so the app may send the newest. */
+  ack(id: number): void {
+    if (this.tiles.has(id)) this.send({ type: "ack", tile: id });
   }
 
   unsubscribe(id: number): void {
