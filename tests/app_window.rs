@@ -4,7 +4,6 @@
 //! microphone.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -16,7 +15,7 @@ use fantoccini::Locator;
 
 /// One app at a time: two WebKit processes on two cores make timing noisy
 /// for both, and the benchmark must run alone.
-static ONE_APP: Mutex<()> = Mutex::new(());
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Reads the preview tile's pixels through a 2D canvas copy, converts them
 /// to luma in the page (BT.601 studio range, as the shader's inverse), and
@@ -71,7 +70,7 @@ async fn preview_stamp(app: &AppSession) -> (Stamp, serde_json::Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
-    let _one = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_APP.lock().await;
     let out = output_dir("app_window");
     let app = AppSession::start(&out, "main", &[("CONFAB_FAKE_DEVICES", "1")]).await;
 
@@ -193,7 +192,7 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn app_window_says_what_to_do_without_a_camera_and_with_a_busy_microphone() {
-    let _one = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_APP.lock().await;
     let out = output_dir("app_window_device_problems");
     let app = AppSession::start(
         &out,
@@ -226,7 +225,7 @@ async fn app_window_says_what_to_do_without_a_camera_and_with_a_busy_microphone(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it alone"]
 async fn frame_path_benchmark_nine_tiles() {
-    let _one = ONE_APP.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_APP.lock().await;
     let out = output_dir("frame_path_benchmark");
     let app = AppSession::start(&out, "bench", &[("CONFAB_FAKE_DEVICES", "1")]).await;
     app.text("[data-testid=app-version]").await;
@@ -247,19 +246,28 @@ async fn frame_path_benchmark_nine_tiles() {
     let xvfb = xvfb_process(app.display());
     assert!(!web.is_empty(), "found the WebKit web process");
     let before = app.wait_for_script("counts", COUNTS).await;
-    let cpu_before: Vec<u64> = web.iter().chain(&main).chain(&xvfb).map(|p| cpu_ticks(*p)).collect();
+    let cpu_before: Vec<u64> = web
+        .iter()
+        .chain(&main)
+        .chain(&xvfb)
+        .map(|p| cpu_ticks(*p))
+        .collect();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = app.wait_for_script("counts", COUNTS).await;
-    let cpu_after: Vec<u64> = web.iter().chain(&main).chain(&xvfb).map(|p| cpu_ticks(*p)).collect();
+    let cpu_after: Vec<u64> = web
+        .iter()
+        .chain(&main)
+        .chain(&xvfb)
+        .map(|p| cpu_ticks(*p))
+        .collect();
     let secs = started.elapsed().as_secs_f64();
     // How often the page gets to paint at all, and whether it thinks it is visible.
     let paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
     app.screenshot(&out.join("bench.png")).await;
 
-    let per_s = |key: &str| {
-        (after[key].as_u64().unwrap() - before[key].as_u64().unwrap()) as f64 / secs
-    };
+    let per_s =
+        |key: &str| (after[key].as_u64().unwrap() - before[key].as_u64().unwrap()) as f64 / secs;
     let ticks = ticks_per_second();
     let cpu = |range: std::ops::Range<usize>| -> f64 {
         range
@@ -285,7 +293,9 @@ async fn frame_path_benchmark_nine_tiles() {
         paint["fps"],
         idle_paint["fps"],
         paint["visibility"],
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim(),
     );
     eprintln!("{report}");
     std::fs::write(out.join("figures.txt"), &report).unwrap();
@@ -317,10 +327,7 @@ fn processes_on_display(comm: &str, display: &str) -> Vec<u32> {
         .filter(|pid| {
             let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            name.trim() == comm
-                && env
-                    .split(|&b| b == 0)
-                    .any(|var| var == wanted.as_bytes())
+            name.trim() == comm && env.split(|&b| b == 0).any(|var| var == wanted.as_bytes())
         })
         .collect()
 }

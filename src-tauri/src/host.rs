@@ -114,13 +114,14 @@ impl Host {
             .await
             .map_err(|e| HostError::Server(chain(&e)))?;
         let bound = server.http_addr();
-        self.advertisement = match confab_server::mdns::advertise(bound, &confab_server::mdns::computer_name()) {
-            Ok(advertisement) => advertisement,
-            Err(e) => {
-                tracing::warn!("the host is not announced on the network: {e}");
-                None
-            }
-        };
+        self.advertisement =
+            match confab_server::mdns::advertise(bound, &confab_server::mdns::computer_name()) {
+                Ok(advertisement) => advertisement,
+                Err(e) => {
+                    tracing::warn!("the host is not announced on the network: {e}");
+                    None
+                }
+            };
         self.server = Some(server);
         self.status().await
     }
@@ -226,14 +227,14 @@ fn interface_addresses() -> Vec<IpAddr> {
 pub fn lan_urls(bound: SocketAddr, addresses: &[IpAddr]) -> Vec<String> {
     let usable = |ip: &IpAddr| match ip {
         IpAddr::V4(v4) => !v4.is_loopback() && !v4.is_unspecified() && !v4.is_link_local(),
-        IpAddr::V6(v6) => {
-            !v6.is_loopback() && !v6.is_unspecified() && !v6.is_unicast_link_local()
-        }
+        IpAddr::V6(v6) => !v6.is_loopback() && !v6.is_unspecified() && !v6.is_unicast_link_local(),
     };
     let mut ips: Vec<IpAddr> = match bound.ip() {
-        IpAddr::V4(v4) if v4.is_unspecified() => {
-            addresses.iter().filter(|ip| ip.is_ipv4()).copied().collect()
-        }
+        IpAddr::V4(v4) if v4.is_unspecified() => addresses
+            .iter()
+            .filter(|ip| ip.is_ipv4())
+            .copied()
+            .collect(),
         // A v6 wildcard takes IPv4 too on Linux's default (dual-stack).
         IpAddr::V6(v6) if v6.is_unspecified() => addresses.to_vec(),
         ip => vec![ip],
@@ -274,7 +275,13 @@ mod tests {
 
     #[test]
     fn a_wildcard_bind_is_reached_at_every_lan_address_ipv4_first() {
-        let here = ips(&["fe80::1", "192.168.1.20", "2001:db8::5", "10.0.0.7", "169.254.3.3"]);
+        let here = ips(&[
+            "fe80::1",
+            "192.168.1.20",
+            "2001:db8::5",
+            "10.0.0.7",
+            "169.254.3.3",
+        ]);
         assert_eq!(
             lan_urls("0.0.0.0:8443".parse().unwrap(), &here),
             ["http://10.0.0.7:8443", "http://192.168.1.20:8443"]
@@ -322,11 +329,18 @@ mod tests {
         assert!(status.lan_urls.is_empty(), "loopback is not for colleagues");
         let summary = status.licence_summary.unwrap();
         assert!(summary.starts_with("Free tier"), "{summary}");
-        assert!(status.admin_setup_url.unwrap().contains("/admin/setup?token="));
+        assert!(
+            status
+                .admin_setup_url
+                .unwrap()
+                .contains("/admin/setup?token=")
+        );
         let admin = host.admin_page().unwrap();
         assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
 
-        let refused = host.install_licence(b"{\"not\": \"a licence\"}".to_vec()).await;
+        let refused = host
+            .install_licence(b"{\"not\": \"a licence\"}".to_vec())
+            .await;
         let Err(HostError::LicenceRefused(reason)) = refused else {
             panic!("a bad file is refused: {refused:?}");
         };
@@ -345,6 +359,9 @@ mod tests {
         let mut host = Host::new(dir.path().to_owned());
         let bind = taken.local_addr().unwrap().to_string();
         let err = host.start(&bind).await.unwrap_err().to_string();
-        assert!(err.contains(&bind) && err.contains("another program"), "{err}");
+        assert!(
+            err.contains(&bind) && err.contains("another program"),
+            "{err}"
+        );
     }
 }

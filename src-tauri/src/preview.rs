@@ -81,9 +81,8 @@ impl FakeDevices {
             });
         }
         if self.microphone {
-            let id = catalog.add_microphone("Babbling microphone", || {
-                Box::new(Babble::new(0.3, 7))
-            });
+            let id =
+                catalog.add_microphone("Babbling microphone", || Box::new(Babble::new(0.3, 7)));
             catalog.set_held(&id, self.microphone_busy);
         }
         catalog.add_speaker("Recording speaker");
@@ -247,7 +246,11 @@ impl Preview {
         };
         let name = camera.info().name.clone();
         let stop = Arc::new(AtomicBool::new(false));
-        let (flag, hub, events) = (Arc::clone(&stop), Arc::clone(&self.hub), Arc::clone(&self.events));
+        let (flag, hub, events) = (
+            Arc::clone(&stop),
+            Arc::clone(&self.hub),
+            Arc::clone(&self.events),
+        );
         let thread = std::thread::spawn(move || {
             let _camera = camera;
             while !flag.load(Ordering::SeqCst) {

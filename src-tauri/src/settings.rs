@@ -124,7 +124,10 @@ impl Settings {
             &self.shortcuts.leave,
         ];
         for (i, a) in keys.iter().enumerate() {
-            if keys[i + 1..].iter().any(|b| !a.is_empty() && a.eq_ignore_ascii_case(b)) {
+            if keys[i + 1..]
+                .iter()
+                .any(|b| !a.is_empty() && a.eq_ignore_ascii_case(b))
+            {
                 return Err(SettingsError::ShortcutClash((*a).clone()));
             }
         }
@@ -250,10 +253,16 @@ mod tests {
             ..Settings::default()
         };
         let err = store.save(bind).unwrap_err().to_string();
-        assert_eq!(err, "“office:8443” is not an address to listen on; write it like 0.0.0.0:8443.");
+        assert_eq!(
+            err,
+            "“office:8443” is not an address to listen on; write it like 0.0.0.0:8443."
+        );
         let mut clash = Settings::default();
         clash.shortcuts.leave = "ctrl+d".into();
-        assert!(matches!(store.save(clash), Err(SettingsError::ShortcutClash(_))));
+        assert!(matches!(
+            store.save(clash),
+            Err(SettingsError::ShortcutClash(_))
+        ));
         assert!(!store.settings_path().exists());
     }
 
@@ -275,13 +284,18 @@ mod tests {
             joined_at: at.into(),
         };
         for i in 0..10 {
-            store.remember(meeting(&format!("aaa-bbbb-c{i:02}"), "t")).unwrap();
+            store
+                .remember(meeting(&format!("aaa-bbbb-c{i:02}"), "t"))
+                .unwrap();
         }
         let recent = store.remember(meeting("aaa-bbbb-c03", "later")).unwrap();
         assert_eq!(recent.len(), MAX_RECENT);
         assert_eq!(recent[0].code, "aaa-bbbb-c03");
         assert_eq!(recent[0].joined_at, "later");
-        assert_eq!(recent.iter().filter(|m| m.code == "aaa-bbbb-c03").count(), 1);
+        assert_eq!(
+            recent.iter().filter(|m| m.code == "aaa-bbbb-c03").count(),
+            1
+        );
         assert_eq!(store.recent(), recent);
     }
 }

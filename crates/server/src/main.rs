@@ -112,12 +112,14 @@ fn serve(place: Place, args: ServeArgs) -> anyhow::Result<()> {
         }
         let base = server.base_url();
         // Colleagues' apps list the host when it listens beyond loopback.
-        let announced =
-            confab_server::mdns::advertise(server.http_addr(), &confab_server::mdns::computer_name())
-                .unwrap_or_else(|e| {
-                    tracing::warn!("not announced on the network: {e}");
-                    None
-                });
+        let announced = confab_server::mdns::advertise(
+            server.http_addr(),
+            &confab_server::mdns::computer_name(),
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!("not announced on the network: {e}");
+            None
+        });
         println!(
             "Confab host is running. Data: {}",
             config.data_dir.display()

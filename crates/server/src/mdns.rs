@@ -59,10 +59,24 @@ pub fn advertise_on(
     let host = format!("{}.local.", dns_label(instance));
     let properties = [("path", "/"), ("version", env!("CARGO_PKG_VERSION"))];
     let info = if bound.ip().is_unspecified() {
-        ServiceInfo::new(SERVICE_TYPE, instance, &host, "", bound.port(), &properties[..])?
-            .enable_addr_auto()
+        ServiceInfo::new(
+            SERVICE_TYPE,
+            instance,
+            &host,
+            "",
+            bound.port(),
+            &properties[..],
+        )?
+        .enable_addr_auto()
     } else {
-        ServiceInfo::new(SERVICE_TYPE, instance, &host, bound.ip(), bound.port(), &properties[..])?
+        ServiceInfo::new(
+            SERVICE_TYPE,
+            instance,
+            &host,
+            bound.ip(),
+            bound.port(),
+            &properties[..],
+        )?
     };
     let fullname = info.get_fullname().to_owned();
     daemon.register(info)?;
@@ -98,7 +112,9 @@ pub struct Browser {
 
 impl std::fmt::Debug for Browser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Browser").field("found", &self.found).finish()
+        f.debug_struct("Browser")
+            .field("found", &self.found)
+            .finish()
     }
 }
 
@@ -218,7 +234,10 @@ mod tests {
         assert_eq!(host.name, "Front desk");
         assert_eq!(host.url, "http://192.168.1.9:8443");
         let only_link_local = ["fe80::1".parse().unwrap()];
-        assert_eq!(found_host("x._confab._tcp.local.", only_link_local.into_iter(), 1), None);
+        assert_eq!(
+            found_host("x._confab._tcp.local.", only_link_local.into_iter(), 1),
+            None
+        );
     }
 
     #[test]
@@ -241,7 +260,10 @@ mod tests {
                 if done(&hosts) {
                     return hosts;
                 }
-                assert!(Instant::now() < deadline, "timed out waiting for {what}: {hosts:?}");
+                assert!(
+                    Instant::now() < deadline,
+                    "timed out waiting for {what}: {hosts:?}"
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         };

@@ -20,7 +20,9 @@ pub(crate) async fn host_start(
 }
 
 #[tauri::command]
-pub(crate) async fn host_stop(state: tauri::State<'_, AppState>) -> Result<HostStatus, CommandError> {
+pub(crate) async fn host_stop(
+    state: tauri::State<'_, AppState>,
+) -> Result<HostStatus, CommandError> {
     let mut host = state.host.lock().await;
     host.stop().await?;
     Ok(host.status().await?)
@@ -40,7 +42,9 @@ pub(crate) async fn host_install_licence(
 /// Opens the admin console (or its first-run set-up page) in the system's
 /// browser.
 #[tauri::command]
-pub(crate) async fn host_open_admin(state: tauri::State<'_, AppState>) -> Result<String, CommandError> {
+pub(crate) async fn host_open_admin(
+    state: tauri::State<'_, AppState>,
+) -> Result<String, CommandError> {
     let url = state.host.lock().await.admin_page()?;
     crate::open_in_browser(&url)?;
     Ok(url)

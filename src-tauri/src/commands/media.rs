@@ -146,4 +146,3 @@ pub(crate) async fn preview_microphone(
     .await?;
     Ok(result)
 }
-

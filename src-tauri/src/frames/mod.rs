@@ -178,6 +178,8 @@ async fn serve_connection(
     token: &str,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     tcp.set_nodelay(true)?;
+    // The refusal's type is tungstenite's handshake callback's, size and all.
+    #[allow(clippy::result_large_err)]
     let check = |request: &Request, response: Response| {
         if token_matches(request, token) {
             Ok(response)
@@ -285,7 +287,13 @@ impl TileSender {
                     continue;
                 }
             };
-            if sink.lock().await.send(Message::Binary(message.into())).await.is_err() {
+            if sink
+                .lock()
+                .await
+                .send(Message::Binary(message.into()))
+                .await
+                .is_err()
+            {
                 return;
             }
             // While the page draws, newer frames replace each other in the

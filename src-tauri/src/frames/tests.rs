@@ -176,7 +176,12 @@ async fn resubscribing_a_tile_replaces_its_stream_and_unsubscribing_stops_it() {
     let mut page = connect(&server).await;
     subscribe(&mut page, 9, "a", (64, 36)).await;
     hub.publish("a", pattern_frame(&small, 1));
-    assert_eq!(read_stamp(&next_frame(&mut page).await.1).unwrap().frame_number, 1);
+    assert_eq!(
+        read_stamp(&next_frame(&mut page).await.1)
+            .unwrap()
+            .frame_number,
+        1
+    );
 
     subscribe(&mut page, 9, "b", (64, 36)).await;
     hub.publish("b", pattern_frame(&small, 2));

@@ -125,7 +125,8 @@ impl FrameHeader {
     /// Reads a header back (the page does this in TypeScript; Rust tests too).
     pub fn read(bytes: &[u8]) -> Option<Self> {
         let bytes: &[u8; HEADER_LEN] = bytes.get(..HEADER_LEN)?.try_into().ok()?;
-        let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let u32_at =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
         Some(Self {
             tile: u32_at(0),
@@ -178,7 +179,9 @@ mod tests {
     #[test]
     fn requests_parse_and_bad_ones_are_refused_with_a_reason() {
         assert_eq!(
-            parse_request(r#"{"type":"subscribe","tile":1,"stream":"self","width":640,"height":360}"#),
+            parse_request(
+                r#"{"type":"subscribe","tile":1,"stream":"self","width":640,"height":360}"#
+            ),
             Ok(Request::Subscribe {
                 tile: 1,
                 stream: "self".into(),
@@ -202,7 +205,10 @@ mod tests {
             })
         );
         let err = parse_request(r#"{"type":"dance"}"#).unwrap_err();
-        assert!(err.to_string().starts_with("not a frame socket request"), "{err}");
+        assert!(
+            err.to_string().starts_with("not a frame socket request"),
+            "{err}"
+        );
         assert!(parse_request("not json").is_err());
     }
 }

@@ -52,13 +52,19 @@ fn the_fake_devices_variable_is_read_and_a_typo_is_refused_with_the_options() {
         }))
     );
     let err = FakeDevices::parse(Some("no-cam")).unwrap_err().to_string();
-    assert!(err.contains("\"no-cam\"") && err.contains("no-camera"), "{err}");
+    assert!(
+        err.contains("\"no-cam\"") && err.contains("no-camera"),
+        "{err}"
+    );
 }
 
 #[test]
 fn device_problems_read_as_a_sentence_with_a_way_forward() {
     assert_eq!(
-        problem_sentence(DeviceKind::Camera, &DeviceError::NoneFound(DeviceKind::Camera)),
+        problem_sentence(
+            DeviceKind::Camera,
+            &DeviceError::NoneFound(DeviceKind::Camera)
+        ),
         "No camera found — you can join without video."
     );
     let busy = DeviceError::Busy {
@@ -89,7 +95,10 @@ fn the_camera_preview_publishes_test_pattern_frames_on_the_self_stream() {
     assert_eq!((frame.width(), frame.height()), (1280, 720));
     assert!(confab_media::synth::video::read_stamp(&frame).is_some());
     preview.stop_camera();
-    assert!(frames.borrow().is_none(), "a stopped camera leaves no stale picture");
+    assert!(
+        frames.borrow().is_none(),
+        "a stopped camera leaves no stale picture"
+    );
 }
 
 #[test]
@@ -104,13 +113,24 @@ fn without_a_camera_the_preview_says_so_and_the_microphone_still_runs() {
     );
     assert_eq!(preview.start_microphone(None).status, DeviceStatus::On);
     eventually("levels", || events.levels.lock().unwrap().len() >= 3);
-    let loudest = events.levels.lock().unwrap().iter().copied().fold(0.0, f32::max);
-    assert!(loudest > 0.5, "babble at 0.3 reads about -10 dBFS, got {loudest}");
+    let loudest = events
+        .levels
+        .lock()
+        .unwrap()
+        .iter()
+        .copied()
+        .fold(0.0, f32::max);
+    assert!(
+        loudest > 0.5,
+        "babble at 0.3 reads about -10 dBFS, got {loudest}"
+    );
 }
 
 #[test]
 fn a_microphone_held_by_another_program_fails_with_the_busy_sentence() {
-    let fakes = FakeDevices::parse(Some("microphone-busy")).unwrap().unwrap();
+    let fakes = FakeDevices::parse(Some("microphone-busy"))
+        .unwrap()
+        .unwrap();
     let (mut preview, _, _, _) = preview(fakes);
     let state = preview.start_microphone(None);
     assert_eq!(state.status, DeviceStatus::Failed);
