@@ -7,7 +7,7 @@ use ts_rs::TS;
 
 use super::CommandError;
 use crate::AppState;
-use crate::preview::{DeviceState, PreviewEvents};
+use crate::preview::{DeviceState, Preview, PreviewEvents};
 
 /// Where the page connects to get video: `ws://127.0.0.1:<port>/?token=<token>`.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -104,6 +104,17 @@ fn entry(info: DeviceInfo) -> DeviceEntry {
     }
 }
 
+/// Runs `work` on the preview off the async workers: opening a device
+/// can take a while.
+async fn with_preview(
+    state: &AppState,
+    work: impl FnOnce(&mut Preview) -> DeviceState + Send + 'static,
+) -> Result<DeviceState, CommandError> {
+    let preview = state.preview.clone();
+    let task = tauri::async_runtime::spawn_blocking(move || work(&mut crate::lock(&preview)));
+    Ok(task.await?)
+}
+
 /// Turns the camera preview on (with `device`, or the default) or off.
 #[tauri::command]
 pub(crate) async fn preview_camera(
@@ -111,19 +122,14 @@ pub(crate) async fn preview_camera(
     device: Option<String>,
     on: bool,
 ) -> Result<DeviceState, CommandError> {
-    let preview = state.preview.clone();
-    // Opening a camera can take a while; keep it off the async workers.
-    let result = tauri::async_runtime::spawn_blocking(move || {
-        let mut preview = crate::lock(&preview);
+    with_preview(&state, move |preview| {
         if on {
-            preview.start_camera(device.map(DeviceId))
-        } else {
-            preview.stop_camera();
-            DeviceState::off()
+            return preview.start_camera(device.map(DeviceId));
         }
+        preview.stop_camera();
+        DeviceState::off()
     })
-    .await?;
-    Ok(result)
+    .await
 }
 
 /// Turns the microphone level meter on (with `device`, or the default) or off.
@@ -133,16 +139,12 @@ pub(crate) async fn preview_microphone(
     device: Option<String>,
     on: bool,
 ) -> Result<DeviceState, CommandError> {
-    let preview = state.preview.clone();
-    let result = tauri::async_runtime::spawn_blocking(move || {
-        let mut preview = crate::lock(&preview);
+    with_preview(&state, move |preview| {
         if on {
-            preview.start_microphone(device.map(DeviceId))
-        } else {
-            preview.stop_microphone();
-            DeviceState::off()
+            return preview.start_microphone(device.map(DeviceId));
         }
+        preview.stop_microphone();
+        DeviceState::off()
     })
-    .await?;
-    Ok(result)
+    .await
 }
