@@ -187,6 +187,12 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
     );
     let recent = app.text("[data-testid=recent-meetings]").await;
     assert!(recent.contains("kqz-rmtp-wfa"), "{recent}");
+
+    // Settings show what pre-join saved.
+    app.go("#/settings").await;
+    let theme = app.text("[data-testid=settings-theme]").await;
+    assert!(theme.contains("Like the system"), "{theme}");
+    app.screenshot(&out.join("settings.png")).await;
     app.close().await;
 }
 

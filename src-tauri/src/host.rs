@@ -128,7 +128,8 @@ impl Host {
 
     pub async fn stop(&mut self) -> Result<(), HostError> {
         if let Some(advertisement) = self.advertisement.take() {
-            advertisement.withdraw();
+            // Saying goodbye waits up to a second for the daemon.
+            let _ = tokio::task::spawn_blocking(move || advertisement.withdraw()).await;
         }
         if let Some(server) = self.server.take() {
             server
