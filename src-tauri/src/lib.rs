@@ -1,12 +1,25 @@
 //! The Confab desktop app.
 //!
 //! A library with a thin `main` so tests can build and call it. Commands are
-//! grouped by area in their own modules and stay thin: the work lives in the
-//! library crates (`client`, `server`), never here.
+//! grouped by area in `commands/` and stay thin: the work lives in the
+//! modules here (frame socket, preview, host mode, settings) and in the
+//! library crates (`devices`, `media`, `server`), never in a command.
 
 mod commands;
+pub mod frames;
+pub mod host;
+pub mod preview;
+pub mod settings;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tauri::Manager;
 
 pub use commands::AppInfo;
+
+use frames::{FrameHub, FrameServer};
+use preview::Preview;
+use settings::SettingsStore;
 
 /// Why the app could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +29,30 @@ pub enum AppError {
          on a headless machine run the host server instead: confab-server"
     )]
     NoDisplay,
+    #[error(transparent)]
+    FakeDevices(#[from] preview::FakeDevicesError),
     #[error("the window system failed")]
     Tauri(#[from] tauri::Error),
+}
+
+/// What the commands share.
+pub(crate) struct AppState {
+    frames: FrameServer,
+    preview: Arc<Mutex<Preview>>,
+    fake_devices: bool,
+    host: tokio::sync::Mutex<host::Host>,
+    settings: SettingsStore,
+    browser: Option<confab_server::mdns::Browser>,
+}
+
+impl AppState {
+    fn preview(&self) -> MutexGuard<'_, Preview> {
+        lock(&self.preview)
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Opens the main window and runs until it is closed.
@@ -26,9 +61,85 @@ pub fn run() -> Result<(), AppError> {
         // GTK would abort with a bare "cannot open display"; say what to do.
         return Err(AppError::NoDisplay);
     }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    // Checked before the window opens: a typo in the variable is an error
+    // at start, not a silent switch to the real devices.
+    let (catalog, fake_devices) = preview::catalog_from_env()?;
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_info])
-        .run(tauri::generate_context!())?;
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let hub = FrameHub::new();
+            let frames = tauri::async_runtime::block_on(FrameServer::start(Arc::clone(&hub)))?;
+            let events = Arc::new(commands::media::WindowEvents(handle.clone()));
+            let preview = Preview::new(catalog, hub, events);
+            let paths = app.path();
+            let (config_dir, data_dir) = (paths.app_config_dir()?, paths.app_data_dir()?);
+            let browser = confab_server::mdns::Browser::start(false)
+                .inspect_err(|e| tracing::warn!("not looking for hosts on the network: {e}"))
+                .ok();
+            app.manage(AppState {
+                frames,
+                preview: Arc::new(Mutex::new(preview)),
+                fake_devices,
+                host: tokio::sync::Mutex::new(host::Host::new(data_dir.join("host"))),
+                settings: SettingsStore::new(&config_dir, &data_dir),
+                browser,
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::media::frame_socket,
+            commands::media::list_devices,
+            commands::media::preview_camera,
+            commands::media::preview_microphone,
+            commands::host::host_status,
+            commands::host::host_start,
+            commands::host::host_stop,
+            commands::host::host_install_licence,
+            commands::host::host_open_admin,
+            commands::host::found_hosts,
+            commands::settings::load_settings,
+            commands::settings::save_settings,
+            commands::settings::recent_meetings,
+            commands::settings::remember_meeting,
+        ])
+        .build(tauri::generate_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Colleagues' connections get a clean close, and the
+                // database its last usage sample, when the window closes.
+                let state = app.state::<AppState>();
+                tauri::async_runtime::block_on(async {
+                    if let Err(e) = state.host.lock().await.stop().await {
+                        tracing::warn!("host mode did not stop cleanly: {e}");
+                    }
+                });
+            }
+        });
+    Ok(())
+}
+
+/// Opens `url` in the system's browser.
+pub(crate) fn open_in_browser(url: &str) -> std::io::Result<()> {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else if cfg!(target_os = "windows") {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let mut child = command.arg(url).spawn()?;
+    // Reap it when it exits, so no zombie stays behind.
+    std::thread::spawn(move || child.wait());
     Ok(())
 }
 

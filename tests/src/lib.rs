@@ -3,6 +3,7 @@
 //! private X server for window tests.
 
 pub mod relay;
+pub mod app;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

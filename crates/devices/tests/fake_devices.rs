@@ -239,6 +239,23 @@ fn unplugged_camera_and_speaker_say_so() {
 }
 
 #[test]
+fn a_microphone_held_by_another_program_is_refused_as_busy_until_freed() {
+    let catalog = FakeCatalog::new();
+    let id = catalog.add_microphone("Desk mic", || Box::new(Silence::default()));
+    catalog.set_held(&id, true);
+    assert_eq!(
+        catalog.open_microphone(None).err(),
+        Some(DeviceError::Busy {
+            kind: DeviceKind::Microphone,
+            name: "Desk mic".into()
+        })
+    );
+    assert_eq!(catalog.devices(DeviceKind::Microphone).unwrap().len(), 1);
+    catalog.set_held(&id, false);
+    assert!(catalog.open_microphone(Some(&id)).is_ok());
+}
+
+#[test]
 fn fake_camera_with_the_test_pattern_stamps_each_frame_with_its_number() {
     let format = CameraFormat {
         width: 320,

@@ -14,6 +14,7 @@ pub mod http;
 pub mod hub;
 pub mod ics;
 pub mod licence;
+pub mod mdns;
 pub mod media;
 pub mod meetings;
 pub mod metrics;
@@ -224,6 +225,41 @@ impl RunningServer {
     /// made fresh at this start. Print it for the operator.
     pub fn admin_setup_link(&self) -> Option<&str> {
         self.admin_setup_link.as_deref()
+    }
+
+    /// Lines in use and the licensed limit, right now.
+    pub fn lines(&self) -> (u32, u32) {
+        let hub = self.signalling().hub();
+        (hub.lines_in_use(), hub.line_limit())
+    }
+
+    /// The installed licence as the admin console shows it.
+    pub async fn licence_info(&self) -> Result<confab_proto::LicenceInfo, ServerError> {
+        let storage = self.state.storage().clone();
+        let status = tokio::task::spawn_blocking(move || {
+            licence::current_status(&storage, confab_license::Timestamp::now())
+        })
+        .await
+        .expect("licence task panicked")?;
+        Ok(licence::info(&status))
+    }
+
+    /// Installs a licence file as the admin console does: a refused file
+    /// changes nothing, an accepted one takes effect at once (nobody is
+    /// dropped if it has fewer lines than are in use).
+    pub async fn install_licence(
+        &self,
+        file: Vec<u8>,
+    ) -> Result<confab_proto::LicenceInfo, licence::InstallError> {
+        let storage = self.state.storage().clone();
+        let status = tokio::task::spawn_blocking(move || {
+            licence::install(&storage, &file, confab_license::Timestamp::now())
+        })
+        .await
+        .expect("licence task panicked")?;
+        tracing::warn!("licence installed: {status}");
+        self.signalling().hub().set_line_limit(status.seat_limit());
+        Ok(licence::info(&status))
     }
 
     /// The document written to `--ready-file`.

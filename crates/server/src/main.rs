@@ -138,6 +138,15 @@ fn serve(place: Place, args: ServeArgs) -> anyhow::Result<()> {
             server.write_ready_file(path)?;
         }
         let base = server.base_url();
+        // Colleagues' apps list the host when it listens beyond loopback.
+        let announced = confab_server::mdns::advertise(
+            server.http_addr(),
+            &confab_server::mdns::computer_name(),
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!("not announced on the network: {e}");
+            None
+        });
         println!(
             "Confab host is running. Data: {}",
             config.data_dir.display()
@@ -169,6 +178,9 @@ fn serve(place: Place, args: ServeArgs) -> anyhow::Result<()> {
         println!("Stop with Ctrl+C or SIGTERM.");
         shutdown_signal().await?;
         tracing::info!("shutting down");
+        if let Some(announced) = announced {
+            announced.withdraw();
+        }
         server.stop().await?;
         anyhow::Ok(())
     })

@@ -25,6 +25,8 @@ struct Entry {
     kind: DeviceKind,
     plug: Plug,
     content: Content,
+    /// Another program holds the device: opening it fails as busy.
+    held: bool,
 }
 
 #[derive(Default)]
@@ -57,6 +59,16 @@ impl State {
             .ok_or_else(|| DeviceError::Disappeared {
                 kind,
                 name: wanted.to_string(),
+            })
+            .and_then(|e| {
+                if e.held {
+                    Err(DeviceError::Busy {
+                        kind,
+                        name: e.name.clone(),
+                    })
+                } else {
+                    Ok(e)
+                }
             })
     }
 
@@ -107,8 +119,18 @@ impl FakeCatalog {
             kind,
             plug: Plug::new(),
             content,
+            held: false,
         });
         id
+    }
+
+    /// Marks a device as held by another program (or frees it again):
+    /// while held, opening it fails with [`DeviceError::Busy`], as a
+    /// microphone taken by another call does.
+    pub fn set_held(&self, id: &DeviceId, held: bool) {
+        if let Some(entry) = self.lock().entries.iter_mut().find(|e| &e.id == id) {
+            entry.held = held;
+        }
     }
 
     /// Adds a camera; `source` is called with the opened format each time.

@@ -65,6 +65,11 @@ impl Scaler {
         })
     }
 
+    /// The (width, height) this scaler reads.
+    pub fn input_size(&self) -> (u32, u32) {
+        self.src
+    }
+
     /// The (width, height) this scaler writes.
     pub fn output_size(&self) -> (u32, u32) {
         self.dst

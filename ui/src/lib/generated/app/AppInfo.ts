@@ -19,4 +19,12 @@ arch: string,
 /**
  * Where the app keeps settings and data.
  */
-data_dir: string, };
+data_dir: string, 
+/**
+ * Where `settings.json` is.
+ */
+settings_file: string, 
+/**
+ * True when started with `CONFAB_FAKE_DEVICES`: the devices are fakes.
+ */
+fake_devices: boolean, };
