@@ -2,8 +2,8 @@
 //! per-test output folders, child processes that die with the test, and a
 //! private X server for window tests.
 
-pub mod relay;
 pub mod app;
+pub mod relay;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
