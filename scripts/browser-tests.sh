@@ -17,6 +17,7 @@ cd "$CONFAB_ROOT"
 
 cargo build --locked --quiet -p confab-server --features confab-license/dev-key
 cargo build --locked --quiet -p confab-license --features dev-key --bin confab-license
+cargo build --locked --quiet -p confab-client --bin confab-bot
 bin="${CARGO_TARGET_DIR:-$CONFAB_ROOT/target}/debug"
 
 work="$(mktemp -d)"
@@ -48,3 +49,27 @@ media_udp="$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readF
 cd ui
 CONFAB_BASE_URL="$base" CONFAB_MEDIA_UDP="$media_udp" CONFAB_ADMIN_PASSWORD="$password" CONFAB_LICENCE_FILE="$work/licence.json" \
   npx --no-install playwright test
+
+# Chromium and the Rust meeting client in one meeting: the two-guest spec
+# again with confab-bot as the extra participant. The spec checks that both
+# pages decode the bot's video; the bot's summary (printed when the spec
+# stops it) must show both guests' video decoded and their audio received.
+summary="$work/rust-client.json"
+CONFAB_EXTRA_PARTICIPANT="'$bin/confab-bot' --server \"\$CONFAB_BASE_URL\" --meeting \"\$CONFAB_MEETING_CODE\" \
+--name \"\$CONFAB_PARTICIPANT_NAME\" --count 1 --duration 300 >'$summary'" \
+CONFAB_BASE_URL="$base" CONFAB_MEDIA_UDP="$media_udp" CONFAB_ADMIN_PASSWORD="$password" \
+  npx --no-install playwright test guest.spec.ts --grep "two browser guests"
+mkdir -p "$CONFAB_ROOT/test-output/rust-client-with-chromium"
+cp "$summary" "$CONFAB_ROOT/test-output/rust-client-with-chromium/summary.json"
+node - "$summary" <<'JS'
+const lines = require("fs").readFileSync(process.argv[2], "utf8").trim().split("\n");
+const bot = JSON.parse(lines[lines.length - 1]);
+for (const guest of ["Ana", "Ben"]) {
+  const r = (bot.remotes || []).find((x) => x.name === guest);
+  if (!r || !(r.frames_decoded > 10) || !(r.audio_packets > 50)) {
+    console.error(`confab-bot did not receive ${guest}'s media from Chromium:`, JSON.stringify(r ?? bot));
+    process.exit(1);
+  }
+  console.log(`confab-bot received from Chromium guest ${guest}: ${r.frames_decoded} frames decoded, ${r.audio_packets} audio packets`);
+}
+JS

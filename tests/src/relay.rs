@@ -65,6 +65,8 @@ pub struct RelayCounts {
 
 #[derive(Debug)]
 struct Shared {
+    /// Where client datagrams go; `None` drops them until it is set.
+    target: Option<SocketAddr>,
     impairment: Impairment,
     rng: fastrand::Rng,
     counts: RelayCounts,
@@ -118,13 +120,23 @@ impl ImpairedRelay {
     /// Listens on a free loopback port and relays to `target`. `seed`
     /// makes the pattern of losses and delays repeatable.
     pub async fn start(target: SocketAddr, impairment: Impairment, seed: u64) -> Self {
+        let relay = Self::bind(target.ip(), impairment, seed).await;
+        relay.set_target(target);
+        relay
+    }
+
+    /// Listens on a free port of `ip` with no target yet, for a target
+    /// that must know the relay's address before it starts (a server that
+    /// hands the relay's address to its clients).
+    pub async fn bind(ip: std::net::IpAddr, impairment: Impairment, seed: u64) -> Self {
         let listen = Arc::new(
-            UdpSocket::bind((target.ip(), 0))
+            UdpSocket::bind((ip, 0))
                 .await
-                .expect("relay socket on the target's loopback address"),
+                .expect("relay socket on loopback"),
         );
         let addr = listen.local_addr().expect("relay address");
         let shared = Arc::new(Mutex::new(Shared {
+            target: None,
             impairment,
             rng: fastrand::Rng::with_seed(seed),
             counts: RelayCounts::default(),
@@ -134,24 +146,22 @@ impl ImpairedRelay {
         let tasks = vec![
             tokio::spawn(from_clients(
                 Arc::clone(&listen),
-                target,
                 Arc::clone(&shared),
                 queue_tx,
                 upstream_tx,
             )),
-            tokio::spawn(release(
-                listen,
-                target,
-                Arc::clone(&shared),
-                queue_rx,
-                upstream_rx,
-            )),
+            tokio::spawn(release(listen, Arc::clone(&shared), queue_rx, upstream_rx)),
         ];
         Self {
             addr,
             shared,
             tasks,
         }
+    }
+
+    /// Sets where client datagrams go from now on.
+    pub fn set_target(&self, target: SocketAddr) {
+        lock(&self.shared).target = Some(target);
     }
 
     /// Where clients send to reach the target through the relay.
@@ -196,7 +206,6 @@ fn admit(shared: &Mutex<Shared>) -> Option<Instant> {
 /// its answers) for each new client address.
 async fn from_clients(
     listen: Arc<UdpSocket>,
-    target: SocketAddr,
     shared: Arc<Mutex<Shared>>,
     queue: mpsc::UnboundedSender<Pending>,
     upstream_sockets: mpsc::UnboundedSender<(SocketAddr, Arc<UdpSocket>)>,
@@ -210,7 +219,7 @@ async fn from_clients(
             continue;
         };
         if let Entry::Vacant(entry) = known.entry(client) {
-            let Ok(socket) = UdpSocket::bind((target.ip(), 0)).await else {
+            let Ok(socket) = UdpSocket::bind((listen_ip(&listen), 0)).await else {
                 continue;
             };
             let socket = Arc::new(socket);
@@ -276,7 +285,6 @@ async fn from_target(
 /// Sends each delayed datagram when its time comes.
 async fn release(
     listen: Arc<UdpSocket>,
-    target: SocketAddr,
     shared: Arc<Mutex<Shared>>,
     mut queue: mpsc::UnboundedReceiver<Pending>,
     mut upstream_sockets: mpsc::UnboundedReceiver<(SocketAddr, Arc<UdpSocket>)>,
@@ -304,9 +312,10 @@ async fn release(
                     while let Ok((client, socket)) = upstream_sockets.try_recv() {
                         upstream.insert(client, socket);
                     }
+                    let target = lock(&shared).target;
                     let sent = if p.to_client {
                         listen.send_to(&p.bytes, p.client).await
-                    } else if let Some(socket) = upstream.get(&p.client) {
+                    } else if let (Some(socket), Some(target)) = (upstream.get(&p.client), target) {
                         socket.send_to(&p.bytes, target).await
                     } else {
                         continue;
@@ -318,6 +327,12 @@ async fn release(
             }
         }
     }
+}
+
+fn listen_ip(listen: &UdpSocket) -> std::net::IpAddr {
+    listen
+        .local_addr()
+        .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |a| a.ip())
 }
 
 async fn sleep_until(at: Option<Instant>) {

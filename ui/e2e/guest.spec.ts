@@ -145,9 +145,14 @@ test("two browser guests see and hear each other, and leaving removes the tile",
         }, { timeout: 15_000, message: `media keeps arriving on page ${i}` })
         .toBe(true);
     }
-    // Ana talks: both pages outline her tile.
-    await expect(ben.getByRole("figure", { name: "Ana", exact: true })).toHaveClass(/speaking/);
-    await expect(ana.getByRole("figure", { name: "Ana (you)" })).toHaveClass(/speaking/);
+    if (extra) {
+      // The extra participant may talk louder than Ana: one tile is outlined.
+      await expect(ben.locator("figure.speaking")).toHaveCount(1);
+    } else {
+      // Ana talks: both pages outline her tile.
+      await expect(ben.getByRole("figure", { name: "Ana", exact: true })).toHaveClass(/speaking/);
+      await expect(ana.getByRole("figure", { name: "Ana (you)" })).toHaveClass(/speaking/);
+    }
     await ana.screenshot({ path: `${GUEST_DIR}/meeting-ana.png` });
     await ben.screenshot({ path: `${GUEST_DIR}/meeting-ben.png` });
   } finally {

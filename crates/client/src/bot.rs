@@ -293,6 +293,8 @@ pub fn summary(
             "keyframe_requests": s.keyframe_requests,
             "audio_packets": s.audio_packets,
             "audio_ms": s.audio_ms,
+            "audio_fec_recovered": s.audio_fec,
+            "audio_concealed": s.audio_concealed,
             "chirps_detected": chirps,
             "chirps_expected": (t.audio_analysed().as_millis() / ChirpTrain::interval().as_millis()) as u64,
             "join_to_first_frame_ms": ms(t.first_frame),

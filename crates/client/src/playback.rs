@@ -40,6 +40,13 @@ pub struct ReceiveStats {
     pub audio_packets: u64,
     /// Milliseconds of their audio decoded (concealment included).
     pub audio_ms: u64,
+    /// Lost audio packets rebuilt from the next packet's in-band FEC.
+    pub audio_fec: u64,
+    /// 20 ms frames the decoder concealed (PLC) because their packet was
+    /// lost or not there in time.
+    pub audio_concealed: u64,
+    /// Audio packets playout passed without (lost, or too late).
+    pub audio_lost: u64,
     /// The latest packet loss str0m reported for their slots, 0–1.
     pub loss: Option<f32>,
 }
@@ -287,7 +294,13 @@ fn playout_loop(rx: &std_mpsc::Receiver<AudioIn>, mut sinks: AudioSinks, stop: &
         for (&p, stream) in &mut streams {
             stream.playing = play_tick(stream, now);
             if stream.playing {
-                sinks.counters.update(p, |s| s.audio_ms += 20);
+                let jitter = stream.jitter.stats();
+                sinks.counters.update(p, |s| {
+                    s.audio_ms += 20;
+                    s.audio_fec = jitter.fec;
+                    s.audio_concealed = jitter.concealed_loss + jitter.underruns;
+                    s.audio_lost = jitter.lost;
+                });
                 if let Some(cb) = &sinks.callback {
                     cb(p, &stream.pcm);
                 }

@@ -40,15 +40,24 @@ impl Server {
 
     /// With `tune` changing the server's options (limits, timeouts).
     pub async fn start_tuned(tls: TlsMode, tune: impl FnOnce(&mut AppOptions)) -> Self {
+        Self::start_configured(|config| config.tls = tls, tune).await
+    }
+
+    /// With `configure` changing the loopback config first (TLS, the
+    /// public media address) and `tune` the options.
+    pub async fn start_configured(
+        configure: impl FnOnce(&mut Config),
+        tune: impl FnOnce(&mut AppOptions),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open(dir.path()).unwrap();
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
             media_port: 0,
-            tls,
             ..Config::defaults().unwrap()
         };
+        configure(&mut config);
         let mut options = AppOptions::default();
         tune(&mut options);
         let server = confab_server::start_with(&config, options).await.unwrap();
