@@ -78,6 +78,11 @@ impl Peer {
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
+            // Audio goes straight to our jitter buffer, which reorders and
+            // conceals on its own clock. str0m's default holds up to 15
+            // packets (300 ms) behind each lost one, so every loss turned
+            // into 300 ms of concealment and then a burst too late to play.
+            .set_reordering_size_audio(0)
             .set_stats_interval(Some(STATS_INTERVAL))
             .build(now);
         let candidate =
