@@ -100,16 +100,21 @@ impl Host {
             .parse()
             .map_err(|_| HostError::BadBind(bind.to_owned()))?;
         self.stop().await?;
-        // Join links and invitations must work for colleagues: with a
-        // wildcard bind, put the first LAN address in them.
-        let public_url = lan_urls(listen, &interface_addresses()).into_iter().next();
-        let config = Config::load(&Overrides {
+        let mut config = Config::load(&Overrides {
             data_dir: Some(self.data_dir.clone()),
             listen: Some(listen),
-            public_url,
             ..Overrides::default()
         })
         .map_err(|e| HostError::Server(chain(&e)))?;
+        // Join links and invitations must work for colleagues: with a
+        // wildcard bind, put the first LAN address in them (over HTTPS,
+        // which the server speaks off loopback).
+        if config.public_url.is_none() {
+            let tls = config.tls.enabled_for(listen.ip());
+            config.public_url = lan_urls(listen, tls, &interface_addresses())
+                .into_iter()
+                .next();
+        }
         let server = confab_server::start(&config)
             .await
             .map_err(|e| HostError::Server(chain(&e)))?;
@@ -162,7 +167,7 @@ impl Host {
             .map_err(|e| HostError::Server(chain(&e)))?;
         let (in_use, limit) = server.lines();
         let bound = server.http_addr();
-        let lan_urls = lan_urls(bound, &interface_addresses())
+        let lan_urls = lan_urls(bound, server.tls().is_some(), &interface_addresses())
             .into_iter()
             .map(|url| HostUrl {
                 qr_svg: qr_svg(&url),
@@ -225,7 +230,8 @@ fn interface_addresses() -> Vec<IpAddr> {
 /// addresses: every LAN address for a wildcard bind, the address itself
 /// otherwise, nothing for loopback. IPv4 first (people read those aloud);
 /// link-local IPv6 is left out, as browsers need a zone id for it.
-pub fn lan_urls(bound: SocketAddr, addresses: &[IpAddr]) -> Vec<String> {
+pub fn lan_urls(bound: SocketAddr, tls: bool, addresses: &[IpAddr]) -> Vec<String> {
+    let scheme = if tls { "https" } else { "http" };
     let usable = |ip: &IpAddr| match ip {
         IpAddr::V4(v4) => !v4.is_loopback() && !v4.is_unspecified() && !v4.is_link_local(),
         IpAddr::V6(v6) => !v6.is_loopback() && !v6.is_unspecified() && !v6.is_unicast_link_local(),
@@ -244,7 +250,7 @@ pub fn lan_urls(bound: SocketAddr, addresses: &[IpAddr]) -> Vec<String> {
     ips.sort_by_key(|ip| (ip.is_ipv6(), *ip));
     ips.dedup();
     ips.into_iter()
-        .map(|ip| format!("http://{}", SocketAddr::new(ip, bound.port())))
+        .map(|ip| format!("{scheme}://{}", SocketAddr::new(ip, bound.port())))
         .collect()
 }
 
@@ -284,15 +290,15 @@ mod tests {
             "169.254.3.3",
         ]);
         assert_eq!(
-            lan_urls("0.0.0.0:8443".parse().unwrap(), &here),
-            ["http://10.0.0.7:8443", "http://192.168.1.20:8443"]
+            lan_urls("0.0.0.0:8443".parse().unwrap(), true, &here),
+            ["https://10.0.0.7:8443", "https://192.168.1.20:8443"]
         );
         assert_eq!(
-            lan_urls("[::]:8443".parse().unwrap(), &here),
+            lan_urls("[::]:8443".parse().unwrap(), true, &here),
             [
-                "http://10.0.0.7:8443",
-                "http://192.168.1.20:8443",
-                "http://[2001:db8::5]:8443"
+                "https://10.0.0.7:8443",
+                "https://192.168.1.20:8443",
+                "https://[2001:db8::5]:8443"
             ]
         );
     }
@@ -301,10 +307,10 @@ mod tests {
     fn a_specific_bind_is_its_own_url_and_loopback_has_none() {
         let here = ips(&["192.168.1.20"]);
         assert_eq!(
-            lan_urls("192.168.1.20:9000".parse().unwrap(), &here),
+            lan_urls("192.168.1.20:9000".parse().unwrap(), false, &here),
             ["http://192.168.1.20:9000"]
         );
-        assert!(lan_urls("127.0.0.1:8443".parse().unwrap(), &here).is_empty());
+        assert!(lan_urls("127.0.0.1:8443".parse().unwrap(), true, &here).is_empty());
     }
 
     #[test]
