@@ -19,6 +19,8 @@ use confab_media::audio::processing::{AudioProcessor, ProcessingConfig};
 use confab_media::video::{Layer, SimulcastConfig, SimulcastEncoder, SimulcastOutput};
 use tokio::sync::mpsc;
 
+use crate::error::ClientError;
+
 /// How long a capture thread waits for a frame before checking whether to stop.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -127,7 +129,7 @@ pub(crate) fn start(
             .name("confab audio send".into())
             .spawn(move || {
                 if let Err(e) = audio_loop(mic, processing, &far, &out, &stop, &muted, &stats) {
-                    let _ = out.try_send(Outgoing::Failed(e));
+                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
                 }
             })?;
         capture.threads.push(t);
@@ -143,7 +145,7 @@ pub(crate) fn start(
             .name("confab video send".into())
             .spawn(move || {
                 if let Err(e) = video_loop(cam, &control, &out, &stop, &muted, &stats) {
-                    let _ = out.try_send(Outgoing::Failed(e));
+                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
                 }
             })?;
         capture.threads.push(t);
@@ -159,10 +161,10 @@ fn audio_loop(
     stop: &AtomicBool,
     muted: &AtomicBool,
     stats: &Mutex<SendStats>,
-) -> Result<(), String> {
-    let frames = mic.start().map_err(|e| e.to_string())?;
+) -> Result<(), ClientError> {
+    let frames = mic.start()?;
     let mut processor = processing.map(AudioProcessor::new);
-    let mut encoder = OpusEncoder::new(EncoderConfig::default()).map_err(|e| e.to_string())?;
+    let mut encoder = OpusEncoder::new(EncoderConfig::default())?;
     let mut pcm: Vec<f32> = Vec::with_capacity(OPUS_FRAME_SAMPLES * 2);
     let mut packet = vec![0u8; MAX_PACKET_BYTES];
     // The RTP clock runs on through muted and silent (DTX) frames.
@@ -172,16 +174,16 @@ fn audio_loop(
             Ok(frame) => frame,
             Err(RecvError::Timeout) => continue,
             Err(RecvError::Stopped) => break,
-            Err(RecvError::Failed(e)) => return Err(e.to_string()),
+            Err(RecvError::Failed(e)) => return Err(e.into()),
         };
         if let Some(p) = &mut processor {
             while let Ok(played) = far.try_recv() {
                 for chunk in played.chunks_exact(SAMPLES_PER_10MS) {
-                    p.process_far(chunk).map_err(|e| e.to_string())?;
+                    p.process_far(chunk)?;
                 }
             }
             for chunk in frame.samples.chunks_exact_mut(SAMPLES_PER_10MS) {
-                p.process_near(chunk).map_err(|e| e.to_string())?;
+                p.process_near(chunk)?;
             }
         }
         pcm.extend_from_slice(&frame.samples);
@@ -193,10 +195,7 @@ fn audio_loop(
                 continue;
             }
             let level = audio_level(&chunk);
-            match encoder
-                .encode(&chunk, &mut packet)
-                .map_err(|e| e.to_string())?
-            {
+            match encoder.encode(&chunk, &mut packet)? {
                 Encoded::Packet(len) => {
                     lock(stats).audio_packets += 1;
                     let _ = out.try_send(Outgoing::Audio {
@@ -220,8 +219,8 @@ fn video_loop(
     stop: &AtomicBool,
     muted: &AtomicBool,
     stats: &Mutex<SendStats>,
-) -> Result<(), String> {
-    let frames = cam.start().map_err(|e| e.to_string())?;
+) -> Result<(), ClientError> {
+    let frames = cam.start()?;
     let format = cam.format();
     let mut encoder: Option<SimulcastEncoder> = None;
     let mut encoded = SimulcastOutput::default();
@@ -230,7 +229,7 @@ fn video_loop(
             Ok(frame) => frame,
             Err(RecvError::Timeout) => continue,
             Err(RecvError::Stopped) => break,
-            Err(RecvError::Failed(e)) => return Err(e.to_string()),
+            Err(RecvError::Failed(e)) => return Err(e.into()),
         };
         {
             let mut s = lock(stats);
@@ -247,7 +246,7 @@ fn video_loop(
             for layer in &mut config.layers {
                 layer.max_fps = layer.max_fps.min(format.fps.max(1));
             }
-            let mut fresh = SimulcastEncoder::new(config).map_err(|e| e.to_string())?;
+            let mut fresh = SimulcastEncoder::new(config)?;
             for layer in Layer::ALL {
                 fresh.pause(layer);
             }
@@ -260,8 +259,7 @@ fn video_loop(
         if !running.contains(&true) || muted.load(Ordering::Relaxed) {
             continue;
         }
-        enc.encode(&frame, &mut encoded)
-            .map_err(|e| e.to_string())?;
+        enc.encode(&frame, &mut encoded)?;
         let mut s = lock(stats);
         for (i, _) in running.iter().enumerate().filter(|(_, r)| **r) {
             s.frames_offered[i] += 1;

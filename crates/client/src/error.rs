@@ -38,6 +38,8 @@ pub enum ClientError {
     Video(#[from] confab_media::video::VideoError),
     #[error(transparent)]
     Opus(#[from] confab_media::audio::opus::OpusError),
+    #[error(transparent)]
+    Processing(#[from] confab_media::audio::processing::ProcessingError),
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
     /// The meeting's driver has stopped (after leaving, an end or a failure).

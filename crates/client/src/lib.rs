@@ -35,6 +35,6 @@ pub use events::{ConnectionState, MeetingEvent};
 pub use meeting::{DEFAULT_RECEIVE_SLOTS, Events, JoinOptions, MediaOptions, Meeting};
 pub use playback::{AudioCallback, FrameCallback, LatestFrame, ReceiveStats};
 pub use signalling::ServerUrl;
-pub use tls::fingerprint;
+pub use tls::{connect_pinned, fingerprint};
 
 pub use confab_proto::signal::{ClientKind, ErrorCode, LeaveReason, ParticipantId};

@@ -152,7 +152,7 @@ async fn open(url: &ServerUrl) -> Result<Ws, ClientError> {
                     .into(),
             )
         })?;
-        Box::new(crate::tls::connect(tcp, url.bare_host(), pinned).await?)
+        Box::new(crate::tls::connect_pinned(tcp, url.bare_host(), pinned).await?)
     } else {
         Box::new(tcp)
     };

@@ -10,21 +10,13 @@ use rustls::DigitallySignedStruct;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::ClientError;
 
-/// SHA-256 of a DER certificate as `AB:CD:…`.
-pub fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+pub use confab_proto::tls_fingerprint as fingerprint;
 
 /// Fingerprints compare without regard to case or separators.
 fn normalise(fp: &str) -> String {
@@ -130,7 +122,7 @@ async fn handshake(
 }
 
 /// TLS over `tcp` to `host`, accepting only the certificate with `pinned`.
-pub(crate) async fn connect(
+pub async fn connect_pinned(
     tcp: TcpStream,
     host: &str,
     pinned: &str,

@@ -1,7 +1,19 @@
 //! Plain HTTP documents: health and the ready file scripts wait for.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use ts_rs::TS;
+
+/// SHA-256 of a DER certificate as `AB:CD:…`: the form of
+/// [`ReadyFile::tls_fingerprint`], what the server prints, browsers show and
+/// clients pin.
+pub fn tls_fingerprint(der: &[u8]) -> String {
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
 
 /// Whether the server can do its job. `Degraded` still answers HTTP but
 /// something it depends on (say the database) is failing.

@@ -11,7 +11,7 @@ mod http;
 pub mod live;
 pub mod signal;
 
-pub use http::{GuestMeeting, Health, HealthStatus, ReadyFile};
+pub use http::{GuestMeeting, Health, HealthStatus, ReadyFile, tls_fingerprint};
 pub use live::{
     LicenceInfo, LinesSnapshot, LiveConnection, MeetingLines, UsageDay, UsageHistory, UsagePoint,
 };

@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -127,14 +126,7 @@ impl Identity {
     }
 }
 
-/// SHA-256 of a DER certificate as `AB:CD:…`.
-pub fn fingerprint(der: &[u8]) -> String {
-    Sha256::digest(der)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+pub use confab_proto::tls_fingerprint as fingerprint;
 
 fn tls_error(path: Option<&Path>, reason: String) -> ServerError {
     ServerError::Tls {

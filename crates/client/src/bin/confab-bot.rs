@@ -60,14 +60,16 @@ struct Args {
     no_audio: bool,
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
+fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
     let (w, h) = s
         .split_once(['x', 'X'])
-        .ok_or_else(|| format!("{s:?} is not WxH, like 640x360"))?;
-    let w: u32 = w.parse().map_err(|_| format!("{w:?} is not a width"))?;
-    let h: u32 = h.parse().map_err(|_| format!("{h:?} is not a height"))?;
+        .with_context(|| format!("{s:?} is not WxH, like 640x360"))?;
+    let w: u32 = w.parse().with_context(|| format!("{w:?} is not a width"))?;
+    let h: u32 = h
+        .parse()
+        .with_context(|| format!("{h:?} is not a height"))?;
     if w == 0 || h == 0 || w % 2 == 1 || h % 2 == 1 {
-        return Err(format!("{s} must be even and non-zero in both directions"));
+        bail!("{s} must be even and non-zero in both directions");
     }
     Ok((w, h))
 }
