@@ -8,32 +8,17 @@ mod common;
 use std::time::Duration;
 
 use common::World;
+use confab_sfu::View;
 use confab_sfu::test_client::Received;
-use confab_sfu::{Mid, SfuEvent, View};
 
 const BIG: View = View::Tile {
     width: 1280,
     height: 720,
 };
 
-fn video_slot(world: &World, subscriber: u64) -> Mid {
-    world
-        .events
-        .iter()
-        .find_map(|(_, e)| match e {
-            SfuEvent::Subscribed {
-                subscriber: s,
-                video: Some(v),
-                ..
-            } if *s == subscriber => Some(*v),
-            _ => None,
-        })
-        .expect("subscribed")
-}
-
 /// The layer of the last `n` video packets a subscriber received.
 fn recent_layers(world: &World, subscriber: u64, n: usize) -> Vec<u8> {
-    let mid = video_slot(world, subscriber);
+    let mid = world.video_slot(subscriber);
     let video: &[Received] = world.client(subscriber).received_in(&mid);
     video[video.len().saturating_sub(n)..]
         .iter()
@@ -75,7 +60,7 @@ fn a_subscriber_behind_a_narrow_link_gets_a_layer_that_fits_it() {
     );
     // The bottleneck drops packets and RTX repairs them late: judge the
     // switch in sequence order.
-    let mid = video_slot(&world, 2);
+    let mid = world.video_slot(2);
     let mut video: Vec<&Received> = world.client(2).received_in(&mid).iter().collect();
     video.sort_by_key(|r| r.seq);
     video.dedup_by_key(|r| r.seq);

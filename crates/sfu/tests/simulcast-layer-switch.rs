@@ -15,21 +15,6 @@ const BIG: View = View::Tile {
     height: 720,
 };
 
-fn video_slot(world: &World, subscriber: u64) -> confab_sfu::Mid {
-    world
-        .events
-        .iter()
-        .find_map(|(_, e)| match e {
-            SfuEvent::Subscribed {
-                subscriber: s,
-                video: Some(v),
-                ..
-            } if *s == subscriber => Some(*v),
-            _ => None,
-        })
-        .expect("subscribed")
-}
-
 fn wanted_after(world: &World, from: usize, publisher: u64) -> Vec<Vec<String>> {
     world
         .events_since(from)
@@ -64,7 +49,7 @@ fn the_layer_switches_at_a_keyframe_after_the_tile_grows() {
         world.client(1).keyframe_requests[&Rid::from("h")] >= 1,
         "PLI on layer switch"
     );
-    let mid = video_slot(&world, 2);
+    let mid = world.video_slot(2);
     let video = &world.client(2).received[&mid];
     let switch = video
         .iter()
@@ -119,7 +104,7 @@ fn layers_nobody_receives_are_reported_for_pausing() {
     world.drive_sfu();
     world.run(Duration::from_millis(500));
     assert_eq!(wanted_after(&world, mark, 1), vec![Vec::<String>::new()]);
-    let mid = video_slot(&world, 2);
+    let mid = world.video_slot(2);
     let count = world.client(2).received[&mid].len();
     world.run(Duration::from_millis(500));
     assert_eq!(
@@ -156,7 +141,7 @@ fn a_layer_the_publisher_does_not_send_is_given_up_for_the_next_one_down() {
     world.connect_all();
     world.run(Duration::from_secs(3));
 
-    let mid = video_slot(&world, 2);
+    let mid = world.video_slot(2);
     let video = world
         .client(2)
         .received

@@ -258,6 +258,21 @@ impl World {
     pub fn events_since(&self, from: usize) -> impl Iterator<Item = &SfuEvent> {
         self.events[from..].iter().map(|(_, e)| e)
     }
+
+    /// The receive slot `subscriber` gets video in, from its subscription.
+    pub fn video_slot(&self, subscriber: u64) -> confab_sfu::Mid {
+        self.events
+            .iter()
+            .find_map(|(_, e)| match e {
+                SfuEvent::Subscribed {
+                    subscriber: s,
+                    video: Some(v),
+                    ..
+                } if *s == subscriber => Some(*v),
+                _ => None,
+            })
+            .expect("subscribed")
+    }
 }
 
 /// Polls a client until its timeout, onto the uplink.
