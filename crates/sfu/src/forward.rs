@@ -14,6 +14,11 @@ use crate::vp8::{self, Vp8Info};
 /// A publisher is asked for a keyframe on one layer at most this often,
 /// however many subscribers switch to it at once.
 const KEYFRAME_MIN_INTERVAL: Duration = Duration::from_millis(200);
+/// A layer silent this long that comes back with packets missing lost a
+/// burst, not a packet: its subscribers would wait for retransmissions of
+/// stale frames (several rounds of NACK) before showing anything, so they
+/// resume at a fresh keyframe instead.
+const RESYNC_AFTER: Duration = Duration::from_millis(250);
 
 /// What every subscriber's copy of one incoming packet shares.
 struct Ingress<'a> {
@@ -44,12 +49,22 @@ impl Sfu {
         let vp8 = (kind == MediaKind::Video)
             .then(|| vp8::inspect(&packet.payload))
             .flatten();
+        let mut burst_lost = false;
         if let Some(layer) = source.layer_mut(rid).filter(|_| kind == MediaKind::Video) {
+            let seq = *packet.seq_no;
+            burst_lost = layer.last_seq.is_some_and(|last| seq > last + 1)
+                && layer
+                    .last_packet
+                    .is_some_and(|at| now.saturating_duration_since(at) >= RESYNC_AFTER);
+            layer.last_seq = layer.last_seq.max(Some(seq));
             layer.bytes_since_tick += packet.payload.len() as u64;
             layer.last_packet = Some(now);
             if let Some(size) = vp8.and_then(|v| v.size) {
                 layer.info.size = Some(size);
             }
+        }
+        if burst_lost {
+            self.resync(publisher, rid, now);
         }
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
@@ -109,15 +124,17 @@ impl Sfu {
             let switch = feed.target == Some(ingress.rid)
                 && (feed.current != feed.target || !slot.rewriter.is_started());
             if switch && keyframe {
+                let same_source = feed.current == feed.target;
                 feed.current = feed.target;
                 feed.keyframe_asked = None;
-                slot.rewriter.start_segment(now, in_seq, in_ts, picture_id);
+                slot.rewriter
+                    .start_segment(now, in_seq, in_ts, picture_id, same_source);
             }
             if feed.current != Some(ingress.rid) {
                 return false;
             }
         } else if !slot.rewriter.is_started() {
-            slot.rewriter.start_segment(now, in_seq, in_ts, None);
+            slot.rewriter.start_segment(now, in_seq, in_ts, None, false);
         }
         let Some(out) = slot.rewriter.map(now, in_seq, in_ts, picture_id) else {
             return false;
@@ -148,6 +165,24 @@ impl Sfu {
             }
             None => false,
         }
+    }
+
+    /// Makes everyone receiving `rid` of `publisher` wait for its next
+    /// keyframe, and asks for one.
+    fn resync(&mut self, publisher: PeerId, rid: Rid, now: Instant) {
+        tracing::debug!(publisher, %rid, "layer lost a burst; resuming at a keyframe");
+        for sink in self.peers.values_mut() {
+            for slot in &mut sink.video_slots {
+                let Some(feed) = slot.feed.as_mut() else {
+                    continue;
+                };
+                if feed.publisher == publisher && feed.current == Some(rid) {
+                    slot.rewriter.interrupt();
+                    feed.keyframe_asked = Some(now);
+                }
+            }
+        }
+        self.request_keyframe(publisher, rid, now);
     }
 
     /// A subscriber's PLI goes to the layer it receives (or waits for).

@@ -99,6 +99,78 @@ pub(crate) fn fit_budget(publishers: &[&[LayerInfo]], choices: &mut [Option<usiz
     }
 }
 
+/// How much of the budget a move up may use: the rest is room for the
+/// estimate to wobble without the layer being dropped again at once.
+pub(crate) const UPGRADE_SHARE: f64 = 0.8;
+
+/// Gives layers that have not been measured yet (never sent, or not
+/// since a restart) a cost scaled from a measured one by picture area,
+/// so an unmeasured layer never looks free. VP8 at four times the pixels
+/// takes roughly 2.8 times the bits, hence the 0.75 power.
+pub(crate) fn estimate_unmeasured(layers: &mut [LayerInfo]) {
+    let order = ordered(layers);
+    let area = |i: usize| {
+        let (w, h) = dimensions(layers, i);
+        (f64::from(w) * f64::from(h)).max(1.0)
+    };
+    let measured: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| layers[i].bitrate > 0)
+        .collect();
+    let costs: Vec<u64> = (0..layers.len())
+        .map(|i| {
+            if layers[i].bitrate > 0 {
+                return layers[i].bitrate;
+            }
+            let rank = |j: usize| order.iter().position(|&o| o == j).unwrap_or(0);
+            let nearest = measured
+                .iter()
+                .copied()
+                .min_by_key(|&j| rank(i).abs_diff(rank(j)));
+            nearest.map_or(0, |j| {
+                (layers[j].bitrate as f64 * (area(i) / area(j)).powf(0.75)) as u64
+            })
+        })
+        .collect();
+    for (layer, cost) in layers.iter_mut().zip(costs) {
+        layer.bitrate = cost;
+    }
+}
+
+/// Chooses layers within `budget` without flapping: a publisher drops to
+/// whatever fits at once, but climbs above the layer it has only when the
+/// higher one fits in [`UPGRADE_SHARE`] of the budget. Every change costs
+/// a keyframe, so a link near a layer's cost must not switch every tick.
+///
+/// `wanted[k]` is what the tile asks for and `current[k]` what is being
+/// sent, both positions in `ordered(publishers[k])`.
+pub(crate) fn choose_steadily(
+    publishers: &[&[LayerInfo]],
+    wanted: &[Option<usize>],
+    current: &[Option<usize>],
+    budget: u64,
+) -> Vec<Option<usize>> {
+    let mut fits = wanted.to_vec();
+    fit_budget(publishers, &mut fits, budget);
+    let mut fits_easily = fits.clone();
+    fit_budget(
+        publishers,
+        &mut fits_easily,
+        (budget as f64 * UPGRADE_SHARE) as u64,
+    );
+    fits.iter()
+        .zip(&fits_easily)
+        .zip(current)
+        .map(|((&fits, &easily), &current)| match (current, fits) {
+            (Some(current), Some(fits)) if current <= fits => {
+                Some(current.max(easily.unwrap_or(0)))
+            }
+            _ => fits,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +229,46 @@ mod tests {
         let mut hidden = [None, Some(2)];
         fit_budget(&publishers, &mut hidden, 1_300_000);
         assert_eq!(hidden, [None, Some(2)]);
+    }
+
+    #[test]
+    fn an_unmeasured_layer_costs_what_its_picture_area_suggests() {
+        let mut layers = ladder(
+            [Some((320, 180)), Some((640, 360)), Some((1280, 720))],
+            [100_000, 0, 0],
+        );
+        estimate_unmeasured(&mut layers);
+        let rates: Vec<u64> = layers.iter().map(|l| l.bitrate).collect();
+        assert!((270_000..300_000).contains(&rates[1]), "{rates:?}");
+        assert!((780_000..820_000).contains(&rates[2]), "{rates:?}");
+        // Scaled from the nearest measured layer, down as well as up.
+        let mut top_only = ladder([None; 3], [0, 0, 1_000_000]);
+        estimate_unmeasured(&mut top_only);
+        assert!(top_only[1].bitrate < 400_000 && top_only[0].bitrate < top_only[1].bitrate);
+        let mut none = ladder([None; 3], [0; 3]);
+        estimate_unmeasured(&mut none);
+        assert!(none.iter().all(|l| l.bitrate == 0), "nothing to scale from");
+    }
+
+    #[test]
+    fn layers_drop_at_once_but_climb_only_with_room_to_spare() {
+        let a = ladder([None; 3], [150_000, 500_000, 1_500_000]);
+        let publishers = [a.as_slice()];
+        let choose = |current, budget| choose_steadily(&publishers, &[Some(2)], &[current], budget);
+        // Over budget: down at once, to what fits.
+        assert_eq!(choose(Some(2), 1_000_000), vec![Some(1)]);
+        // The top layer fits, but only just: stay on the middle one.
+        assert_eq!(choose(Some(1), 1_600_000), vec![Some(1)]);
+        // Already on top and it still fits: stay.
+        assert_eq!(choose(Some(2), 1_600_000), vec![Some(2)]);
+        // Plenty of room: climb.
+        assert_eq!(choose(Some(1), 2_000_000), vec![Some(2)]);
+        // Nothing sent yet: take what fits.
+        assert_eq!(choose(None, 1_600_000), vec![Some(2)]);
+        // A smaller tile lowers the layer whatever the budget.
+        assert_eq!(
+            choose_steadily(&publishers, &[Some(0)], &[Some(2)], 10_000_000),
+            vec![Some(0)]
+        );
     }
 }

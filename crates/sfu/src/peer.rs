@@ -70,6 +70,8 @@ pub(crate) struct Layer {
     pub(crate) last_keyframe_request: Option<Instant>,
     /// When its last packet arrived.
     pub(crate) last_packet: Option<Instant>,
+    /// The highest sequence number that has arrived.
+    pub(crate) last_seq: Option<u64>,
     /// Since when the publisher has been asked to send it (`LayersWanted`).
     pub(crate) wanted_since: Option<Instant>,
     /// Asked for and not sent: not chosen for anyone until then.
@@ -183,6 +185,7 @@ impl Peer {
                         bytes_since_tick: 0,
                         last_keyframe_request: None,
                         last_packet: None,
+                        last_seq: None,
                         wanted_since: None,
                         stalled_until: None,
                     })

@@ -70,11 +70,25 @@ impl Sfu {
     fn measure_layers(&mut self, elapsed: Duration) {
         for peer in self.peers.values_mut() {
             for layer in &mut peer.publication.layers {
-                let rate = (layer.bytes_since_tick * 8) as f64 / elapsed.as_secs_f64();
-                layer.bytes_since_tick = 0;
-                // About a second of memory at 100 ms ticks.
+                let bytes = std::mem::take(&mut layer.bytes_since_tick);
+                // A layer that sent nothing (paused, or its publisher's
+                // link is down) keeps what it cost when it last flowed: a
+                // rate decaying to zero would make it look free, get it
+                // chosen and resumed, and then dropped again at its real
+                // cost — switching layers, and asking for keyframes, every
+                // few ticks.
+                if bytes == 0 {
+                    continue;
+                }
+                let rate = (bytes * 8) as f64 / elapsed.as_secs_f64();
+                // About a second of memory at 100 ms ticks; the first
+                // measurement stands alone.
                 let old = layer.info.bitrate as f64;
-                layer.info.bitrate = (old * 0.9 + rate * 0.1) as u64;
+                layer.info.bitrate = if old == 0.0 {
+                    rate as u64
+                } else {
+                    (old * 0.9 + rate * 0.1) as u64
+                };
             }
         }
     }
@@ -114,7 +128,17 @@ impl Sfu {
         if let Some(estimate) = sink.bandwidth {
             let audio = sink.audio_slots.iter().filter(|s| s.feed.is_some()).count();
             let refs: Vec<&[LayerInfo]> = ladders.iter().map(Vec::as_slice).collect();
-            layers::fit_budget(&refs, &mut choices, video_budget(estimate, audio));
+            let current: Vec<Option<usize>> = feeds
+                .iter()
+                .zip(&ladders)
+                .map(|((index, _, _), ladder)| {
+                    let rid = sink.video_slots[*index].feed.as_ref()?.target?;
+                    let order = layers::ordered(ladder);
+                    order.iter().position(|&i| ladder[i].rid == rid)
+                })
+                .collect();
+            choices =
+                layers::choose_steadily(&refs, &choices, &current, video_budget(estimate, audio));
         }
         let targets = choices
             .iter()
@@ -133,7 +157,10 @@ impl Sfu {
         let Some(sink) = self.peers.get_mut(&subscriber) else {
             return;
         };
-        let desired = desired + desired / 4 + AUDIO_HEADROOM;
+        // Enough that a layer waiting for room to spare gets it (see
+        // `layers::choose_steadily`), and a tenth more.
+        let climb = desired as f64 * VIDEO_OVERHEAD / layers::UPGRADE_SHARE;
+        let desired = (climb * 1.1) as u64 + AUDIO_HEADROOM;
         // Rates move a little every tick; re-aim only on a real change.
         let last = sink.desired_bitrate;
         if last.abs_diff(desired) <= last / 10 {
@@ -154,12 +181,12 @@ impl Sfu {
         };
         let layers = &source.publication.layers;
         let live = |l: &&Layer| l.stalled_until.is_none_or(|until| now >= until);
-        let pick: Vec<LayerInfo> = layers.iter().filter(live).map(|l| l.info.clone()).collect();
+        let mut pick: Vec<LayerInfo> = layers.iter().filter(live).map(|l| l.info.clone()).collect();
         if pick.is_empty() {
-            layers.iter().map(|l| l.info.clone()).collect()
-        } else {
-            pick
+            pick = layers.iter().map(|l| l.info.clone()).collect();
         }
+        layers::estimate_unmeasured(&mut pick);
+        pick
     }
 
     /// Marks layers asked for but not arriving as stalled.

@@ -7,7 +7,7 @@ pub mod link;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use confab_sfu::test_client::Client;
+use confab_sfu::test_client::{Client, LAYERS};
 use confab_sfu::{Sfu, SfuConfig, SfuError, SfuEvent, SfuOutput};
 
 use link::{Impairment, Link};
@@ -34,6 +34,9 @@ pub struct World {
     /// kept here instead of delivered, to be replayed later at another
     /// pace; STUN still flows so every ICE session stays up.
     pub capture: Option<Vec<Captured>>,
+    /// Publishers pause the layers the SFU says nobody wants, as real ones
+    /// do (off by default: most tests look at all layers).
+    pub follow_wanted: bool,
 }
 
 /// A datagram on its way to the SFU, held back by [`World::capture`].
@@ -74,6 +77,7 @@ impl World {
             next_video: now,
             measure: None,
             capture: None,
+            follow_wanted: false,
         }
     }
 
@@ -246,7 +250,17 @@ impl World {
                     }
                     self.down.send(now, source, destination, bytes)
                 }
-                SfuOutput::Event(e) => self.events.push((now, e)),
+                SfuOutput::Event(e) => {
+                    if let (true, SfuEvent::LayersWanted { publisher, rids }) =
+                        (self.follow_wanted, &e)
+                        && let Some(client) = self.clients.iter_mut().find(|c| c.id == *publisher)
+                    {
+                        for (sending, (rid, _, _)) in client.sending.iter_mut().zip(LAYERS) {
+                            *sending = rids.iter().any(|r| r.to_string() == *rid);
+                        }
+                    }
+                    self.events.push((now, e));
+                }
             }
         }
         if let (Some(started), Some(m)) = (started, self.measure.as_mut()) {
