@@ -55,12 +55,18 @@
 //!   misses from a publisher, and answers a subscriber's NACKs from its
 //!   own send cache.
 //! - A keyframe (PLI) is requested from the publisher when a subscriber
-//!   starts receiving it, when a subscriber's layer changes, and when a
-//!   subscriber asks (its PLI goes to the layer it receives).
+//!   starts receiving it, when a subscriber's layer changes, when a
+//!   subscriber asks (its PLI goes to the layer it receives), and when a
+//!   layer comes back from a lost burst (silent ≥ 250 ms, packets
+//!   missing): its subscribers then resume at that keyframe with no gap
+//!   in their sequence, rather than wait on NACKs for stale frames.
 //! - Per subscriber and publisher, the layer is the smallest that fills
 //!   the tile from [`Sfu::set_view`], lowered while the sum exceeds the
 //!   subscriber's TWCC bandwidth estimate; the estimator is told what the
-//!   tiles would take, so it probes back up when a link recovers. Layers
+//!   tiles would take, so it probes back up when a link recovers. A
+//!   subscriber drops a layer at once but climbs only when the higher one
+//!   fits in 80% of the budget, and a paused layer keeps the cost it had
+//!   when it last flowed, so layers do not flap. Layers
 //!   no subscriber wants are reported with [`SfuEvent::LayersWanted`] so
 //!   the publisher can pause them.
 //! - The active speaker per room comes from audio levels with hysteresis
