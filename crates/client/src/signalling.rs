@@ -144,6 +144,10 @@ async fn open(url: &ServerUrl) -> Result<Ws, ClientError> {
     let tcp = TcpStream::connect((url.bare_host(), url.port))
         .await
         .map_err(|e| unreachable(e.to_string()))?;
+    // Small messages both ways: Nagle's algorithm would hold each one
+    // back for the server's delayed ACK (40 ms a hop on Linux).
+    tcp.set_nodelay(true)
+        .map_err(|e| unreachable(e.to_string()))?;
     let stream: Box<dyn Io> = if url.tls {
         let pinned = url.pinned.as_deref().ok_or_else(|| {
             ClientError::Tls(

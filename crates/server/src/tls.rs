@@ -276,6 +276,7 @@ async fn accept_loop(
                 continue;
             }
         };
+        super::no_delay(&stream);
         let acceptor = acceptor.clone();
         let ready = ready.clone();
         tokio::spawn(async move {

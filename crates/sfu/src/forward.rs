@@ -13,7 +13,7 @@ use crate::vp8::{self, Vp8Info};
 
 /// A publisher is asked for a keyframe on one layer at most this often,
 /// however many subscribers switch to it at once.
-const KEYFRAME_MIN_INTERVAL: Duration = Duration::from_millis(200);
+pub(crate) const KEYFRAME_MIN_INTERVAL: Duration = Duration::from_millis(200);
 /// A layer silent this long that comes back with packets missing lost a
 /// burst, not a packet: its subscribers would wait for retransmissions of
 /// stale frames (several rounds of NACK) before showing anything, so they
@@ -57,6 +57,9 @@ impl Sfu {
                     .last_packet
                     .is_some_and(|at| now.saturating_duration_since(at) >= RESYNC_AFTER);
             layer.last_seq = layer.last_seq.max(Some(seq));
+            if vp8.is_some_and(|v| v.keyframe_start) {
+                layer.keyframe_owed = false;
+            }
             layer.bytes_since_tick += packet.payload.len() as u64;
             layer.last_packet = Some(now);
             if let Some(size) = vp8.and_then(|v| v.size) {
@@ -167,6 +170,24 @@ impl Sfu {
         }
     }
 
+    /// Sends the keyframe requests owed since their interval is over.
+    pub(crate) fn pay_owed_keyframes(&mut self, now: Instant) {
+        let owed: Vec<(PeerId, Rid)> = self
+            .peers
+            .iter()
+            .flat_map(|(&id, peer)| {
+                peer.publication
+                    .layers
+                    .iter()
+                    .filter(|l| l.keyframe_owed)
+                    .map(move |l| (id, l.info.rid))
+            })
+            .collect();
+        for (publisher, rid) in owed {
+            self.request_keyframe(publisher, rid, now);
+        }
+    }
+
     /// Makes everyone receiving `rid` of `publisher` wait for its next
     /// keyframe, and asks for one.
     fn resync(&mut self, publisher: PeerId, rid: Rid, now: Instant) {
@@ -219,10 +240,16 @@ impl Sfu {
         let Some(layer) = source.layer_mut(rid) else {
             return false;
         };
-        if layer
+        if let Some(at) = layer
             .last_keyframe_request
-            .is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_MIN_INTERVAL)
+            .filter(|at| now.saturating_duration_since(*at) < KEYFRAME_MIN_INTERVAL)
         {
+            // The keyframe already asked for may have gone by before
+            // whoever wants this one was waiting for it: owe a request
+            // rather than drop it (it was a half-second wait for a joiner).
+            layer.keyframe_owed = true;
+            let due = at + KEYFRAME_MIN_INTERVAL;
+            self.keyframes_due = Some(self.keyframes_due.map_or(due, |d| d.min(due)));
             return true;
         }
         let mut api = source.rtc.direct_api();
@@ -232,6 +259,7 @@ impl Sfu {
         stream.request_keyframe(KeyframeRequestKind::Pli);
         if let Some(layer) = source.layer_mut(rid) {
             layer.last_keyframe_request = Some(now);
+            layer.keyframe_owed = false;
         }
         self.mark_dirty(publisher);
         true

@@ -68,6 +68,11 @@ pub(crate) struct Layer {
     pub(crate) info: LayerInfo,
     pub(crate) bytes_since_tick: u64,
     pub(crate) last_keyframe_request: Option<Instant>,
+    /// A keyframe was wanted within [`KEYFRAME_MIN_INTERVAL`] of the last
+    /// request and none has come since: ask when the interval is over.
+    ///
+    /// [`KEYFRAME_MIN_INTERVAL`]: crate::forward::KEYFRAME_MIN_INTERVAL
+    pub(crate) keyframe_owed: bool,
     /// When its last packet arrived.
     pub(crate) last_packet: Option<Instant>,
     /// The highest sequence number that has arrived.
@@ -184,6 +189,7 @@ impl Peer {
                         },
                         bytes_since_tick: 0,
                         last_keyframe_request: None,
+                        keyframe_owed: false,
                         last_packet: None,
                         last_seq: None,
                         wanted_since: None,

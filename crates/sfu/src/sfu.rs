@@ -35,6 +35,8 @@ pub struct Sfu {
     pub(crate) dirty: Vec<PeerId>,
     pub(crate) out: VecDeque<SfuOutput>,
     next_tick: Option<Instant>,
+    /// When the earliest owed keyframe request may be sent.
+    pub(crate) keyframes_due: Option<Instant>,
     last_tick: Option<Instant>,
     /// Reused buffer for a peer's events while the peer is borrowed.
     events: Vec<Event>,
@@ -60,6 +62,7 @@ impl Sfu {
             dirty: Vec::new(),
             out: VecDeque::new(),
             next_tick: None,
+            keyframes_due: None,
             last_tick: None,
             events: Vec::new(),
             forwarded: 0,
@@ -213,13 +216,22 @@ impl Sfu {
                 self.tick(now, elapsed);
                 continue;
             }
+            if self.keyframes_due.is_some_and(|t| t <= now) {
+                self.keyframes_due = None;
+                self.pay_owed_keyframes(now);
+                continue;
+            }
             if !self.collect_due(now) {
                 break;
             }
         }
         let next = self.peers.values().map(|p| p.timeout).min();
         let tick = self.next_tick.unwrap_or(now);
-        SfuOutput::Timeout(next.map_or(tick, |t| t.min(tick)).max(now))
+        let at = [next, self.keyframes_due]
+            .into_iter()
+            .flatten()
+            .fold(tick, Instant::min);
+        SfuOutput::Timeout(at.max(now))
     }
 
     /// Queues every peer whose `Rtc` timeout has passed; false if none.

@@ -178,3 +178,39 @@ fn a_layer_the_publisher_does_not_send_is_given_up_for_the_next_one_down() {
         "back to h once it flows"
     );
 }
+
+/// Two subscribers switch to the same layer 100 ms apart. The second
+/// misses the keyframe the first asked for, and the publisher may be
+/// asked only every 200 ms: the second request is sent when that interval
+/// ends, not dropped (which left it waiting for the half-second retry).
+#[test]
+fn a_keyframe_asked_for_too_soon_after_another_is_asked_for_when_allowed() {
+    let mut world = World::lossless();
+    world.join(1, 7, true, 2);
+    world.join(2, 7, false, 1);
+    world.join(3, 7, false, 1);
+    world.connect_all();
+    world.run(Duration::from_secs(1));
+    let top = Rid::from("h");
+    let asked = |world: &World| world.client(1).keyframe_requests.get(&top).copied().unwrap_or(0);
+
+    world.sfu.set_view(2, 1, BIG).expect("known peers");
+    world.drive_sfu();
+    world.run(Duration::from_millis(100));
+    assert_eq!(asked(&world), 1, "the first switch asks at once");
+
+    world.sfu.set_view(3, 1, BIG).expect("known peers");
+    world.drive_sfu();
+    world.run(Duration::from_millis(50));
+    assert_eq!(asked(&world), 1, "too soon after the first to ask again");
+    world.run(Duration::from_millis(150));
+    assert_eq!(asked(&world), 2, "asked when the interval ended");
+    world.run(Duration::from_millis(100));
+    let mid = world.video_slot(3);
+    assert!(
+        world.client(3).received[&mid]
+            .iter()
+            .any(|r| r.keyframe && r.tag.is_some_and(|t| t.0 == 2)),
+        "the second subscriber is on the top layer within 300 ms of switching"
+    );
+}
