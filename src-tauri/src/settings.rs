@@ -179,7 +179,7 @@ impl SettingsStore {
     }
 }
 
-fn read_or_default<T: DeserializeOwned + Default>(path: &Path) -> T {
+pub(crate) fn read_or_default<T: DeserializeOwned + Default>(path: &Path) -> T {
     let Ok(text) = std::fs::read_to_string(path) else {
         return T::default();
     };
@@ -195,7 +195,7 @@ fn read_or_default<T: DeserializeOwned + Default>(path: &Path) -> T {
     })
 }
 
-fn write_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), SettingsError> {
+pub(crate) fn write_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), SettingsError> {
     let write = || -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;

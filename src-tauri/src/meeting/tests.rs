@@ -1,0 +1,235 @@
+//! The meeting module against a real host (the server library on
+//! loopback) and a second participant from the meeting client: updates
+//! reach the sink, the other's video and the local camera reach the frame
+//! hub, chat goes both ways, leaving gives the seat back.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use confab_client::bot::{self, Recorder};
+use confab_client::{JoinOptions, Meeting, MeetingEvent};
+use confab_server::meetings::{Meetings, NewMeeting};
+use confab_server::{Config, RunningServer};
+
+use super::update::{MeetingUpdate, video_stream};
+use super::*;
+use crate::preview::FakeDevices;
+
+#[derive(Default)]
+struct Collected(Mutex<Vec<MeetingUpdate>>);
+
+impl MeetingSink for Collected {
+    fn update(&self, update: MeetingUpdate) {
+        self.0.lock().unwrap().push(update);
+    }
+}
+
+impl Collected {
+    async fn wait_for(&self, what: &str, found: impl Fn(&MeetingUpdate) -> bool) -> MeetingUpdate {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(u) = self.0.lock().unwrap().iter().find(|u| found(u)) {
+                return u.clone();
+            }
+            assert!(Instant::now() < deadline, "no {what} within 15 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn server(dir: &std::path::Path) -> (RunningServer, String) {
+    let config = Config {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        media_port: 0,
+        ..Config::defaults().unwrap()
+    };
+    let server = confab_server::start(&config).await.unwrap();
+    let meeting = Meetings::new(server.storage().clone())
+        .create(NewMeeting::titled("App test"), "test")
+        .await
+        .unwrap();
+    (server, meeting.code.as_str().to_owned())
+}
+
+fn request(code: &str) -> JoinRequest {
+    JoinRequest {
+        server: None,
+        code: code.into(),
+        name: "Desk".into(),
+        passcode: None,
+        camera_on: true,
+        microphone_on: false,
+        camera: None,
+        microphone: None,
+        speaker: None,
+    }
+}
+
+/// Waits until the hub's `stream` has had at least `frames` pictures.
+async fn frames_on(hub: &FrameHub, stream: &str, frames: u32) {
+    let mut rx = hub.subscribe(stream);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if rx
+            .borrow_and_update()
+            .as_ref()
+            .is_some_and(|(n, _)| *n >= frames)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{stream} got {frames} frames");
+        let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_joins_sees_a_bot_chats_and_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, code) = server(dir.path()).await;
+    let catalog = FakeDevices::parse(Some("1")).unwrap().unwrap().catalog();
+    let sources = MediaSources {
+        catalog: Arc::new(catalog),
+        hub: FrameHub::new(),
+    };
+    let sink = Arc::new(Collected::default());
+    let mut slot = MeetingSlot::default();
+    let answer = slot
+        .join(
+            &server.base_url(),
+            request(&code),
+            None,
+            None,
+            sources.clone(),
+            sink.clone(),
+        )
+        .await
+        .unwrap();
+    assert!(answer.admitted && answer.problems.is_empty(), "{answer:?}");
+    assert_eq!(server.lines().0, 1);
+    // The self view shows the local camera.
+    frames_on(&sources.hub, SELF_STREAM, 5).await;
+
+    let recorder = Recorder::default();
+    let media = bot::fake_media("Bot", Some((320, 180, 15)), true, &recorder).unwrap();
+    let (bot, mut bot_events) =
+        Meeting::join(JoinOptions::new(server.base_url(), &code, "Bot"), media)
+            .await
+            .unwrap();
+    let bot_id = bot.id().unwrap();
+    let video = sink
+        .wait_for(
+            "the bot's video",
+            |u| matches!(u, MeetingUpdate::Video { participant, .. } if *participant == bot_id),
+        )
+        .await;
+    let MeetingUpdate::Video { stream, .. } = video else {
+        unreachable!()
+    };
+    assert_eq!(stream, video_stream(bot_id));
+    slot.set_view(bot_id, 320, 180).unwrap();
+    frames_on(&sources.hub, &stream, 10).await;
+
+    slot.chat("  Hello bot  ").unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let event = tokio::time::timeout_at(deadline, bot_events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let MeetingEvent::Chat(m) = event {
+            assert_eq!((m.name.as_str(), m.text.as_str()), ("Desk", "Hello bot"));
+            break;
+        }
+    }
+    bot.chat("Hello desk").unwrap();
+    sink.wait_for(
+        "the bot's chat",
+        |u| matches!(u, MeetingUpdate::Chat { message } if message.text == "Hello desk"),
+    )
+    .await;
+    sink.wait_for(
+        "a quality grade of the bot's link",
+        |u| matches!(u, MeetingUpdate::Quality { links, .. } if links.contains_key(&bot_id)),
+    )
+    .await;
+
+    // Unmuting opens the microphone the join left closed; then the camera goes off.
+    slot.set_audio_muted(false).await.unwrap();
+    slot.set_camera(false, None).await.unwrap();
+    assert!(
+        sources.hub.subscribe(SELF_STREAM).borrow().is_none(),
+        "self view cleared"
+    );
+
+    slot.leave().await;
+    assert!(!slot.is_active());
+    assert!(
+        sources.hub.subscribe(&stream).borrow().is_none(),
+        "the bot's stream cleared"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.lines().0 != 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the app's seat is given back at once"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bot.leave().await.unwrap();
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_passcode_and_an_unreachable_host_are_failures_with_a_way_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = server(dir.path()).await;
+    let locked = Meetings::new(server.storage().clone())
+        .create(
+            NewMeeting {
+                passcode: Some("1234".into()),
+                ..NewMeeting::titled("Private")
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let sources = MediaSources {
+        catalog: Arc::new(FakeDevices::parse(Some("1")).unwrap().unwrap().catalog()),
+        hub: FrameHub::new(),
+    };
+    let sink: Arc<dyn MeetingSink> = Arc::new(Collected::default());
+    let mut slot = MeetingSlot::default();
+    let mut req = request(locked.code.as_str());
+    req.camera_on = false;
+    req.passcode = Some("9999".into());
+    let wrong = slot
+        .join(
+            &server.base_url(),
+            req.clone(),
+            None,
+            None,
+            sources.clone(),
+            Arc::clone(&sink),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.kind, JoinFailureKind::WrongPasscode, "{wrong:?}");
+    assert!(!slot.is_active());
+
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let gone = format!("http://{addr}");
+    let unreachable = slot
+        .join(&gone, req, None, None, sources, sink)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unreachable.kind,
+        JoinFailureKind::Unreachable,
+        "{unreachable:?}"
+    );
+    server.stop().await.unwrap();
+}
