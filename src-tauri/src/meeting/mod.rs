@@ -282,11 +282,12 @@ impl MeetingSlot {
     /// Host: let someone in from the lobby, or refuse them.
     pub fn admit(&mut self, participant: u64, admit: bool) -> Result<(), MeetingError> {
         let meeting = &self.active()?.meeting;
-        Ok(if admit {
-            meeting.admit(participant)?
+        if admit {
+            meeting.admit(participant)?;
         } else {
-            meeting.deny(participant)?
-        })
+            meeting.deny(participant)?;
+        }
+        Ok(())
     }
 
     /// Mutes or unmutes the microphone; the first unmute after joining
