@@ -261,6 +261,67 @@ impl Drop for Reaper {
     }
 }
 
+/// Starts host mode on loopback, presses "Start a meeting now" on Home and
+/// joins as "Desk"; returns the host's URL and the meeting code.
+async fn join_own_meeting(app: &AppSession) -> (String, String) {
+    app.go("#/host").await;
+    let bind = app
+        .client
+        .wait()
+        .at_most(confab_tests::app::UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=host-bind]"))
+        .await
+        .unwrap();
+    bind.clear().await.unwrap();
+    bind.send_keys("127.0.0.1:0").await.unwrap();
+    click(app, "[data-testid=host-start]").await;
+    assert_eq!(
+        app.text("[data-testid=host-lines]").await,
+        "0 of 5 lines in use"
+    );
+    app.go("#/").await;
+    click(app, "[data-testid=start-meeting]").await;
+    app.text("[data-testid=prejoin-title]").await;
+    let name = app
+        .client
+        .find(Locator::Css("[data-testid=display-name]"))
+        .await
+        .unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Desk").await.unwrap();
+    click(app, "[data-testid=join-button]").await;
+    let title = app.text("[data-testid=meeting-title]").await;
+    assert!(title.starts_with("Meeting on "), "{title}");
+
+    let hash = app
+        .client
+        .execute("return location.hash;", vec![])
+        .await
+        .unwrap();
+    let query = hash.as_str().unwrap().split_once('?').unwrap().1.to_owned();
+    let param = |key: &str| -> String {
+        let raw = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} in {query}"));
+        raw.replace("%3A", ":").replace("%2F", "/")
+    };
+    (param("host"), param("code"))
+}
+
+/// Starts `confab-bot` with `args` into `code` on `server`; its stderr goes
+/// to `<out>/<log>`.
+fn start_bot(out: &Path, log: &str, server: &str, code: &str, args: &[&str]) -> Reaper {
+    let bot = std::process::Command::new(confab_tests::built_binary("confab-bot", "confab-client"))
+        .args(["--server", server, "--meeting", code])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(out.join(log)).unwrap())
+        .spawn()
+        .expect("confab-bot starts");
+    Reaper(Some(bot))
+}
+
 /// The meeting in the window, end to end: host mode on loopback, an instant
 /// meeting joined from Home, the self view's test pattern, a `confab-bot`
 /// whose tile appears with its frame counter moving, chat both ways, and
@@ -292,34 +353,7 @@ async fn app_window_meeting_with_a_bot_chat_and_leave() {
     app.screenshot(&out.join("unreachable.png")).await;
 
     // Host mode on loopback, then a meeting started from Home.
-    app.go("#/host").await;
-    let bind = app
-        .client
-        .wait()
-        .at_most(confab_tests::app::UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=host-bind]"))
-        .await
-        .unwrap();
-    bind.clear().await.unwrap();
-    bind.send_keys("127.0.0.1:0").await.unwrap();
-    click(&app, "[data-testid=host-start]").await;
-    assert_eq!(
-        app.text("[data-testid=host-lines]").await,
-        "0 of 5 lines in use"
-    );
-    app.go("#/").await;
-    click(&app, "[data-testid=start-meeting]").await;
-    app.text("[data-testid=prejoin-title]").await;
-    let name = app
-        .client
-        .find(Locator::Css("[data-testid=display-name]"))
-        .await
-        .unwrap();
-    name.clear().await.unwrap();
-    name.send_keys("Desk").await.unwrap();
-    click(&app, "[data-testid=join-button]").await;
-    let title = app.text("[data-testid=meeting-title]").await;
-    assert!(title.starts_with("Meeting on "), "{title}");
+    let (server, code) = join_own_meeting(&app).await;
 
     // The self view shows the local camera's test pattern, moving.
     let (first, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
@@ -333,29 +367,22 @@ async fn app_window_meeting_with_a_bot_chat_and_leave() {
     );
 
     // confab-bot joins the same meeting and says hello.
-    let hash = app
-        .client
-        .execute("return location.hash;", vec![])
-        .await
-        .unwrap();
-    let query = hash.as_str().unwrap().split_once('?').unwrap().1.to_owned();
-    let param = |key: &str| -> String {
-        let raw = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("{key} in {query}"));
-        raw.replace("%3A", ":").replace("%2F", "/")
-    };
-    let (server, code) = (param("host"), param("code"));
-    let bot = std::process::Command::new(confab_tests::built_binary("confab-bot", "confab-client"))
-        .args(["--server", &server, "--meeting", &code, "--count", "1"])
-        .args(["--name", "Bot", "--duration", "25", "--size", "640x360"])
-        .args(["--say", "Hello from the bot"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(out.join("bot.log")).unwrap())
-        .spawn()
-        .expect("confab-bot starts");
-    let mut bot = Reaper(Some(bot));
+    let mut bot = start_bot(
+        &out,
+        "bot.log",
+        &server,
+        &code,
+        &[
+            "--name",
+            "Bot",
+            "--duration",
+            "25",
+            "--size",
+            "640x360",
+            "--say",
+            "Hello from the bot",
+        ],
+    );
     let remote = "[data-testid=remote-tile]";
     let (a, _) = tile_stamp(&app, remote, (640, 360)).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -395,6 +422,12 @@ async fn app_window_meeting_with_a_bot_chat_and_leave() {
     );
     let quality = app.text("[data-testid=network-quality]").await;
     assert!(quality.starts_with("Network: "), "{quality}");
+    // Infos fade by themselves (warnings stay).
+    app.wait_for_script(
+        "the join notice to fade",
+        "return !document.querySelector('[data-testid=notices]').textContent.includes('Bot joined.');",
+    )
+    .await;
     click(&app, "[data-testid=view-toggle]").await;
     app.wait_for_script(
         "both pictures in the speaker view",
@@ -450,21 +483,39 @@ async fn frame_path_benchmark_nine_tiles() {
     app.text("[data-testid=app-version]").await;
     let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
     app.go("#/bench").await;
-    const COUNTS: &str = "const all = [...(window.confabFrames ?? new Map()).values()]; \
-        if (all.length < 9 || all.some(c => c.drawn === 0)) return null; \
+    let report = measure_tiles(&app, &out, 9, &idle_paint, "bench.png").await;
+    eprintln!("{report}");
+    std::fs::write(out.join("figures.txt"), &report).unwrap();
+    app.close().await;
+}
+
+/// Frames delivered and drawn per second in `tiles` tiles now drawing,
+/// over 10 s after 3 s of warm-up, with the CPU of the WebKit web process,
+/// the app and Xvfb; saves a screenshot as `shot`.
+async fn measure_tiles(
+    app: &AppSession,
+    out: &Path,
+    tiles: usize,
+    idle_paint: &serde_json::Value,
+    shot: &str,
+) -> String {
+    let counts = "const all = [...(window.confabFrames ?? new Map()).values()]; \
+        if (all.length < TILES || all.some(c => c.drawn === 0)) return null; \
         return { tiles: all.length, received: all.reduce((n, c) => n + c.received, 0), \
                  drawn: all.reduce((n, c) => n + c.drawn, 0), \
                  skipped: all.reduce((n, c) => n + c.skipped, 0), \
                  draw_us: Math.round(1000 * all.reduce((n, c) => n + c.drawMs, 0)), \
-                 size: `${all[0].width}x${all[0].height}` };";
-    app.wait_for_script("nine tiles drawing", COUNTS).await;
+                 size: `${all[0].width}x${all[0].height}` };"
+        .replace("TILES", &tiles.to_string());
+    app.wait_for_script(&format!("{tiles} tiles drawing"), &counts)
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
 
     let web = processes_on_display("WebKitWebProces", app.display());
     let main = processes_on_display("confab", app.display());
     let xvfb = xvfb_process(app.display());
     assert!(!web.is_empty(), "found the WebKit web process");
-    let before = app.wait_for_script("counts", COUNTS).await;
+    let before = app.wait_for_script("counts", &counts).await;
     let cpu_before: Vec<u64> = web
         .iter()
         .chain(&main)
@@ -473,7 +524,7 @@ async fn frame_path_benchmark_nine_tiles() {
         .collect();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let after = app.wait_for_script("counts", COUNTS).await;
+    let after = app.wait_for_script("counts", &counts).await;
     let cpu_after: Vec<u64> = web
         .iter()
         .chain(&main)
@@ -483,7 +534,7 @@ async fn frame_path_benchmark_nine_tiles() {
     let secs = started.elapsed().as_secs_f64();
     // How often the page gets to paint at all, and whether it thinks it is visible.
     let paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
-    app.screenshot(&out.join("bench.png")).await;
+    app.screenshot(&out.join(shot)).await;
 
     let per_s =
         |key: &str| (after[key].as_u64().unwrap() - before[key].as_u64().unwrap()) as f64 / secs;
@@ -493,7 +544,7 @@ async fn frame_path_benchmark_nine_tiles() {
             .map(|i| (cpu_after[i] - cpu_before[i]) as f64 / ticks / secs * 100.0)
             .sum()
     };
-    let report = format!(
+    format!(
         "tiles {} at {}: delivered {:.1} frames/s ({:.1} per tile), drawn {:.1} frames/s \
          ({:.1} per tile), {:.2} ms of draw calls per frame, skipped {:.1}/s; CPU: WebKit web process {:.0}%, app {:.0}% \
          Xvfb {:.0}% (of one core, over {secs:.1} s); page paints {} times/s ({} before video), {}; \
@@ -501,9 +552,9 @@ async fn frame_path_benchmark_nine_tiles() {
         after["tiles"],
         after["size"].as_str().unwrap(),
         per_s("received"),
-        per_s("received") / 9.0,
+        per_s("received") / tiles as f64,
         per_s("drawn"),
-        per_s("drawn") / 9.0,
+        per_s("drawn") / tiles as f64,
         per_s("draw_us") / per_s("drawn") / 1000.0,
         per_s("skipped"),
         cpu(0..web.len()),
@@ -515,7 +566,40 @@ async fn frame_path_benchmark_nine_tiles() {
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .trim(),
+    )
+}
+
+/// The meeting's frame path: this app and four `confab-bot`s in one
+/// meeting (the free tier's five lines), the gallery's five tiles (the self
+/// view and four decoded remote streams) measured like the preview
+/// benchmark above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run it alone"]
+async fn meeting_frame_path_benchmark_five_tiles() {
+    let _one = ONE_APP.lock().await;
+    let out = output_dir("meeting_frame_path_benchmark");
+    let app = AppSession::start(&out, "bench", &[("CONFAB_FAKE_DEVICES", "1")]).await;
+    app.text("[data-testid=app-version]").await;
+    let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
+    let (server, code) = join_own_meeting(&app).await;
+    let _bots = start_bot(
+        &out,
+        "bots.log",
+        &server,
+        &code,
+        &[
+            "--count",
+            "8",
+            "--duration",
+            "90",
+            "--size",
+            "640x360",
+            "--fps",
+            "15",
+            "--no-audio",
+        ],
     );
+    let report = measure_tiles(&app, &out, 5, &idle_paint, "meeting-bench.png").await;
     eprintln!("{report}");
     std::fs::write(out.join("figures.txt"), &report).unwrap();
     app.close().await;
