@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use confab_client::bot::{self, Recorder};
 use confab_client::{JoinOptions, Meeting, MeetingEvent};
+use confab_server::config::TlsMode;
 use confab_server::meetings::{Meetings, NewMeeting};
 use confab_server::{Config, RunningServer};
+
+use crate::pins::PinStore;
 
 use super::update::{MeetingUpdate, video_stream};
 use super::*;
@@ -38,10 +41,15 @@ impl Collected {
 }
 
 async fn server(dir: &std::path::Path) -> (RunningServer, String) {
+    server_with(dir, TlsMode::Auto).await
+}
+
+async fn server_with(dir: &std::path::Path, tls: TlsMode) -> (RunningServer, String) {
     let config = Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().unwrap(),
         media_port: 0,
+        tls,
         ..Config::defaults().unwrap()
     };
     let server = confab_server::start(&config).await.unwrap();
@@ -231,5 +239,105 @@ async fn a_wrong_passcode_and_an_unreachable_host_are_failures_with_a_way_forwar
         JoinFailureKind::Unreachable,
         "{unreachable:?}"
     );
+    server.stop().await.unwrap();
+}
+
+fn fake_sources() -> MediaSources {
+    MediaSources {
+        catalog: Arc::new(FakeDevices::parse(Some("1")).unwrap().unwrap().catalog()),
+        hub: FrameHub::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_host_is_pinned_on_first_use_and_a_new_certificate_is_refused() {
+    let (dir, pins_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (server, code) = server_with(dir.path(), TlsMode::On).await;
+    let base = server.base_url();
+    assert!(base.starts_with("https://"), "{base}");
+    let pins = PinStore::new(pins_dir.path());
+    let pinned = pinned_fingerprint(&base, &pins).await.unwrap();
+    assert!(pinned.is_some(), "an https host gets a fingerprint");
+    assert_eq!(pins.get(&base), pinned, "remembered on first use");
+    // Joining with the pin works (the client refuses any other certificate).
+    let mut slot = MeetingSlot::default();
+    let mut req = request(&code);
+    req.camera_on = false;
+    slot.join(
+        &base,
+        req,
+        pinned.clone(),
+        None,
+        fake_sources(),
+        Arc::new(Collected::default()),
+    )
+    .await
+    .unwrap();
+    slot.leave().await;
+
+    // The host's certificate changes (another pin stands in for the old one).
+    let old = "AA:BB:CC:DD".to_owned();
+    pins.trust(&base, &old).unwrap();
+    let changed = pinned_fingerprint(&base, &pins).await.unwrap_err();
+    assert_eq!(changed.kind, JoinFailureKind::CertificateChanged);
+    assert_eq!(changed.old_fingerprint.as_deref(), Some(old.as_str()));
+    assert_eq!(changed.new_fingerprint, pinned);
+    assert!(
+        changed
+            .message
+            .starts_with("This host's certificate changed since you last joined")
+    );
+    assert_eq!(
+        pins.get(&base).as_deref(),
+        Some(old.as_str()),
+        "not replaced silently"
+    );
+    // A plain http host needs no pin.
+    assert_eq!(
+        pinned_fingerprint("http://127.0.0.1:9", &pins)
+            .await
+            .unwrap(),
+        None
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_refuses_with_its_lines_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, code) = server(dir.path()).await;
+    let (_, limit) = server.lines();
+    let mut others = Vec::new();
+    for i in 0..limit {
+        let options = JoinOptions::new(server.base_url(), &code, format!("P{i}"));
+        others.push(
+            Meeting::join(options, confab_client::MediaOptions::default())
+                .await
+                .unwrap(),
+        );
+    }
+    let mut slot = MeetingSlot::default();
+    let mut req = request(&code);
+    req.camera_on = false;
+    let full = slot
+        .join(
+            &server.base_url(),
+            req,
+            None,
+            None,
+            fake_sources(),
+            Arc::new(Collected::default()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(full.kind, JoinFailureKind::Full, "{full:?}");
+    assert!(
+        full.message.contains(&format!("{limit} lines")),
+        "{}",
+        full.message
+    );
+    for (meeting, _) in others {
+        meeting.leave().await.unwrap();
+    }
     server.stop().await.unwrap();
 }
