@@ -155,27 +155,7 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
     assert!(saved.contains("\"camera_on\": false"), "{saved}");
 
     // Host mode from the panel: the free tier's lines, on loopback.
-    app.go("#/host").await;
-    let bind = app
-        .client
-        .wait()
-        .at_most(confab_tests::app::UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=host-bind]"))
-        .await
-        .unwrap();
-    bind.clear().await.unwrap();
-    bind.send_keys("127.0.0.1:0").await.unwrap();
-    app.client
-        .find(Locator::Css("[data-testid=host-start]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        app.text("[data-testid=host-lines]").await,
-        "0 of 5 lines in use"
-    );
+    start_loopback_host(&app).await;
     let summary = app.text("[data-testid=licence-summary]").await;
     assert!(summary.starts_with("Free tier: 5 lines"), "{summary}");
     let loopback = app.text("[data-testid=host-loopback-only]").await;
@@ -261,9 +241,9 @@ impl Drop for Reaper {
     }
 }
 
-/// Starts host mode on loopback, presses "Start a meeting now" on Home and
-/// joins as "Desk"; returns the host's URL and the meeting code.
-async fn join_own_meeting(app: &AppSession) -> (String, String) {
+/// Starts host mode from its panel on `127.0.0.1:0` and reads the free
+/// tier's "0 of 5 lines in use".
+async fn start_loopback_host(app: &AppSession) {
     app.go("#/host").await;
     let bind = app
         .client
@@ -279,6 +259,12 @@ async fn join_own_meeting(app: &AppSession) -> (String, String) {
         app.text("[data-testid=host-lines]").await,
         "0 of 5 lines in use"
     );
+}
+
+/// Starts host mode on loopback, presses "Start a meeting now" on Home and
+/// joins as "Desk"; returns the host's URL and the meeting code.
+async fn join_own_meeting(app: &AppSession) -> (String, String) {
+    start_loopback_host(app).await;
     app.go("#/").await;
     click(app, "[data-testid=start-meeting]").await;
     app.text("[data-testid=prejoin-title]").await;

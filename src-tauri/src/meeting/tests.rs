@@ -341,3 +341,68 @@ async fn a_full_server_refuses_with_its_lines_sentence() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_waits_in_the_lobby_until_the_host_admits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = server(dir.path()).await;
+    let meeting = Meetings::new(server.storage().clone())
+        .create(
+            NewMeeting {
+                lobby: true,
+                ..NewMeeting::titled("With a lobby")
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let code = meeting.code.as_str();
+    let mut options = JoinOptions::new(server.base_url(), code, "Host");
+    options.host_key = Some(meeting.host_key.clone());
+    let (host, mut host_events) = Meeting::join(options, confab_client::MediaOptions::default())
+        .await
+        .unwrap();
+
+    let sink = Arc::new(Collected::default());
+    let mut slot = MeetingSlot::default();
+    let mut req = request(code);
+    req.camera_on = false;
+    let answer = slot
+        .join(
+            &server.base_url(),
+            req,
+            None,
+            None,
+            fake_sources(),
+            sink.clone(),
+        )
+        .await
+        .unwrap();
+    assert!(!answer.admitted && answer.me.is_none(), "{answer:?}");
+    sink.wait_for("the lobby", |u| matches!(u, MeetingUpdate::InLobby { .. }))
+        .await;
+    // The host sees the app waiting.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let waiting = loop {
+        let event = tokio::time::timeout_at(deadline, host_events.recv())
+            .await
+            .expect("the host sees the lobby")
+            .unwrap();
+        if let MeetingEvent::LobbyChanged(lobby) = event
+            && let Some(entry) = lobby.first()
+        {
+            break entry.id;
+        }
+    };
+    host.admit(waiting).unwrap();
+    let joined = sink
+        .wait_for("admission", |u| matches!(u, MeetingUpdate::Joined { .. }))
+        .await;
+    let MeetingUpdate::Joined { you, .. } = joined else {
+        unreachable!()
+    };
+    assert_eq!(you.name, "Desk");
+    slot.leave().await;
+    host.leave().await.unwrap();
+    server.stop().await.unwrap();
+}
