@@ -400,6 +400,29 @@ async fn app_window_meeting_with_a_bot_chat_and_leave() {
     )
     .await;
     app.screenshot(&out.join("meeting.png")).await;
+
+    // Changing the camera mid-call from the Devices panel: the self view
+    // shows the newly opened camera, whose frame counter starts again.
+    let (before, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
+    click(&app, "[data-testid=panel-devices]").await;
+    click(
+        &app,
+        "[data-testid=meeting-camera-picker] option:nth-child(2)",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (now, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
+        if now.frame_number < before.frame_number {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new camera's pictures replace the old ones (still at {})",
+            now.frame_number
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     click(&app, "[data-testid=panel-people]").await;
     let people = app.text("[data-testid=participants]").await;
     assert!(

@@ -130,6 +130,7 @@ pub fn run() -> Result<(), AppError> {
             commands::meeting::meeting_set_muted,
             commands::meeting::meeting_set_camera,
             commands::meeting::meeting_set_microphone,
+            commands::meeting::meeting_set_speaker,
             commands::meeting::meeting_set_view,
             commands::meeting::meeting_admit,
             commands::meeting::meeting_create_instant,

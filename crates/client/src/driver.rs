@@ -7,7 +7,7 @@ use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use confab_devices::{Camera, Microphone};
+use confab_devices::{Camera, Microphone, Speaker};
 use confab_proto::signal::{ClientMessage, ErrorCode, ParticipantId, ServerMessage};
 use str0m::change::SdpPendingOffer;
 use tokio::net::UdpSocket;
@@ -52,6 +52,10 @@ pub(crate) enum Command {
     ),
     Microphone(
         Option<Box<dyn Microphone>>,
+        oneshot::Sender<Result<(), ClientError>>,
+    ),
+    Speaker(
+        Option<Box<dyn Speaker>>,
         oneshot::Sender<Result<(), ClientError>>,
     ),
     RestartMedia,
@@ -446,6 +450,19 @@ impl Driver {
                     .await;
                 let _ = done.send(result);
             }
+            Command::Speaker(speaker, done) => match &self.playout {
+                // The audio thread swaps it between two 20 ms ticks and answers.
+                Some(playout) => {
+                    if let Err(std::sync::mpsc::SendError(AudioIn::Speaker(_, done))) =
+                        playout.tx.send(AudioIn::Speaker(speaker, done))
+                    {
+                        let _ = done.send(Err(ClientError::Stopped));
+                    }
+                }
+                None => {
+                    let _ = done.send(Err(ClientError::Stopped));
+                }
+            },
             Command::RestartMedia => self.restart_media().await,
             Command::DropSignalling => {
                 self.ws = None;

@@ -319,6 +319,15 @@ impl Meeting {
         rx.await.map_err(|_| ClientError::Stopped)?
     }
 
+    /// Plays the meeting on another speaker from now on (`None`: on none).
+    /// Returns once the new one started; its failure is the error, and the
+    /// meeting then plays on no speaker.
+    pub async fn set_speaker(&self, speaker: Option<Box<dyn Speaker>>) -> Result<(), ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(Command::Speaker(speaker, tx))?;
+        rx.await.map_err(|_| ClientError::Stopped)?
+    }
+
     /// Replaces the media connection with a fresh offer, keeping the seat
     /// and signalling (after a network change, say). The client does the
     /// same by itself when the media path fails.

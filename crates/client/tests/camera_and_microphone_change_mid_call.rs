@@ -1,6 +1,7 @@
-//! A running meeting changes its camera and microphone: the others see the
-//! new camera's picture and hear the new microphone without a rejoin, and
-//! removing a device stops sending it.
+//! A running meeting changes its camera, microphone and speaker: the others
+//! see the new camera's picture and hear the new microphone without a
+//! rejoin, the meeting plays on the new speaker, and removing a device
+//! stops it.
 
 mod support;
 
@@ -9,6 +10,8 @@ use std::time::Duration;
 
 use confab_client::MeetingEvent;
 use confab_client::bot::{self, Recorder};
+use confab_devices::fake::{FakeSpeaker, Plug, Recording};
+use confab_devices::{DeviceId, DeviceInfo, DeviceKind};
 use support::{Peer, Server, eventually};
 
 /// A fresh set of fake devices; the camera's picture is `size`.
@@ -17,7 +20,7 @@ fn devices(name: &str, size: (u32, u32)) -> confab_client::MediaOptions {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_participant_switches_camera_and_microphone_without_rejoining() {
+async fn a_participant_switches_camera_microphone_and_speaker_without_rejoining() {
     let server = Server::start(None).await;
     let code = server.meeting(None).await;
     let local: Arc<Mutex<Vec<(u32, u32)>>> = Arc::default();
@@ -80,6 +83,36 @@ async fn a_participant_switches_camera_and_microphone_without_rejoining() {
         .await,
         "Ben receives audio from the new microphone"
     );
+
+    // Ben puts on a headset: the meeting plays there; then on none.
+    let played = Recording::default();
+    let headset = FakeSpeaker::new(
+        DeviceInfo {
+            id: DeviceId("headset".into()),
+            name: "Headset".into(),
+            kind: DeviceKind::Speaker,
+            is_default: false,
+        },
+        Plug::new(),
+        played.clone(),
+    );
+    ben.meeting
+        .set_speaker(Some(Box::new(headset)))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || played.len() > 48_000).await,
+        "a second of the meeting plays on the new speaker"
+    );
+    ben.meeting.set_speaker(None).await.unwrap();
+    let heard = played.len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        played.len(),
+        heard,
+        "nothing plays once the speaker is removed"
+    );
+
     ana.drain();
     ana.meeting.leave().await.unwrap();
     ben.meeting.leave().await.unwrap();

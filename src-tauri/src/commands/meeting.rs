@@ -130,6 +130,14 @@ pub(crate) async fn meeting_set_microphone(
     Ok(state.meeting.lock().await.set_microphone(device).await?)
 }
 
+#[tauri::command]
+pub(crate) async fn meeting_set_speaker(
+    state: tauri::State<'_, AppState>,
+    device: Option<String>,
+) -> Result<(), CommandError> {
+    Ok(state.meeting.lock().await.set_speaker(device).await?)
+}
+
 /// The size a participant's tile is shown at (0×0: not shown), so the
 /// host's SFU sends the simulcast layer that fits.
 #[tauri::command]

@@ -345,6 +345,17 @@ impl MeetingSlot {
         Ok(active.meeting.set_microphone(Some(mic)).await?)
     }
 
+    /// Switches to another speaker mid-call.
+    pub async fn set_speaker(&mut self, device: Option<String>) -> Result<(), MeetingError> {
+        let active = self.active()?;
+        let id = device.map(DeviceId);
+        let speaker = open_blocking(DeviceKind::Speaker, &active.sources, move |c| {
+            c.open_speaker(id.as_ref())
+        })
+        .await?;
+        Ok(active.meeting.set_speaker(Some(speaker)).await?)
+    }
+
     /// Leaves: stops the pump (it clears the video streams) and gives the
     /// seat back. Nothing to do when not in a meeting.
     pub async fn leave(&mut self) {

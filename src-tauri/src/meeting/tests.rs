@@ -162,8 +162,10 @@ async fn the_app_joins_sees_a_bot_chats_and_leaves() {
     )
     .await;
 
-    // Unmuting opens the microphone the join left closed; then the camera goes off.
+    // Unmuting opens the microphone the join left closed; another speaker
+    // plays the meeting; then the camera goes off.
     slot.set_audio_muted(false).await.unwrap();
+    slot.set_speaker(None).await.unwrap();
     slot.set_camera(false, None).await.unwrap();
     assert!(
         sources.hub.subscribe(SELF_STREAM).borrow().is_none(),

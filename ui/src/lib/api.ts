@@ -56,6 +56,8 @@ export const app = {
     invoke<null>("meeting_set_camera", { on, device }),
   meetingSetMicrophone: (device: string | null) =>
     invoke<null>("meeting_set_microphone", { device }),
+  meetingSetSpeaker: (device: string | null) =>
+    invoke<null>("meeting_set_speaker", { device }),
   meetingSetView: (participant: number, width: number, height: number) =>
     invoke<null>("meeting_set_view", { participant, width, height }),
   meetingAdmit: (participant: number, admit: boolean) =>
