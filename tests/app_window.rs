@@ -399,6 +399,12 @@ async fn app_window_meeting_with_a_bot_chat_and_leave() {
         "return document.querySelector('[data-testid=chat-messages]').textContent.includes('You Hello, bot');",
     )
     .await;
+    // Someone (the bot's chirps, the app's babble) is the active speaker.
+    app.wait_for_script(
+        "an active speaker's tile",
+        "return document.querySelector('[data-speaking=true]') !== null;",
+    )
+    .await;
     app.screenshot(&out.join("meeting.png")).await;
 
     // Changing the camera mid-call from the Devices panel: the self view
