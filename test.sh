@@ -16,8 +16,9 @@ say "UI: unit tests";  (cd ui && npm run --silent test)
 say "UI: build";       build_ui
 say "Rust: format";    cargo fmt --all --check
 say "Rust: clippy";    cargo clippy --locked --workspace --all-targets -- -D warnings
-# The window test drives the real binary, which `cargo test` does not build.
-say "Rust: build the app"; cargo build --locked -p confab-app
+# The window tests drive the real binaries (the app, and confab-bot in the
+# meeting test), which `cargo test` does not build.
+say "Rust: build the app and confab-bot"; cargo build --locked -p confab-app -p confab-client
 say "Browser: admin console and welcome page in Chromium"; scripts/browser-tests.sh
 say "Rust: tests";     cargo test --locked --workspace
 # The workspace run builds the licence crate with its `dev-key` feature (the

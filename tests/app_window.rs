@@ -17,11 +17,12 @@ use fantoccini::Locator;
 /// for both, and the benchmark must run alone.
 static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Reads the preview tile's pixels through a 2D canvas copy, converts them
-/// to luma in the page (BT.601 studio range, as the shader's inverse), and
-/// returns them with the canvas size and the RGB of one colour bar.
-const READ_PREVIEW: &str = r#"
-const c = document.querySelector('[data-testid=preview-tile][data-has-picture=true] canvas');
+/// Reads a tile's pixels (the tile is `TILE`, replaced by a CSS selector)
+/// through a 2D canvas copy, converts them to luma in the page (BT.601
+/// studio range, as the shader's inverse), and returns them with the
+/// canvas size and the RGB of one colour bar.
+const READ_TILE: &str = r#"
+const c = document.querySelector('TILE[data-has-picture=true] canvas');
 if (!c) return null;
 const off = document.createElement('canvas');
 off.width = c.width; off.height = c.height;
@@ -41,11 +42,22 @@ return { width: c.width, height: c.height, luma: btoa(bin),
 "#;
 
 /// The stamp the fake camera drew into the frame now on the preview canvas.
-/// The canvas is the picture scaled to its tile; scaling it back to 720p
-/// (nearest neighbour) puts the stamp's cells where the reader expects them.
 async fn preview_stamp(app: &AppSession) -> (Stamp, serde_json::Value) {
+    tile_stamp(app, "[data-testid=preview-tile]", (1280, 720)).await
+}
+
+/// The stamp in the picture on the tile `css`, captured at `source` size.
+/// The canvas is the picture scaled to its tile; scaling it back to the
+/// captured size (nearest neighbour) puts the stamp's cells where the
+/// reader expects them.
+async fn tile_stamp(
+    app: &AppSession,
+    css: &str,
+    source: (usize, usize),
+) -> (Stamp, serde_json::Value) {
+    let script = READ_TILE.replace("TILE", css);
     let shot = app
-        .wait_for_script("a picture on the preview", READ_PREVIEW)
+        .wait_for_script(&format!("a picture on {css}"), &script)
         .await;
     let (w, h) = (
         shot["width"].as_u64().unwrap() as usize,
@@ -55,16 +67,16 @@ async fn preview_stamp(app: &AppSession) -> (Stamp, serde_json::Value) {
         .decode(shot["luma"].as_str().unwrap())
         .unwrap();
     assert_eq!(luma.len(), w * h);
-    let mut frame = VideoFrame::black(1280, 720, Duration::ZERO).unwrap();
+    let (sw, sh) = source;
+    let mut frame = VideoFrame::black(sw as u32, sh as u32, Duration::ZERO).unwrap();
     let (y, _, _) = frame.planes_mut();
-    for row in 0..720 {
-        for col in 0..1280 {
-            y[row * 1280 + col] = luma[(row * h / 720) * w + col * w / 1280];
+    for row in 0..sh {
+        for col in 0..sw {
+            y[row * sw + col] = luma[(row * h / sh) * w + col * w / sw];
         }
     }
-    let stamp = read_stamp(&frame).unwrap_or_else(|| {
-        panic!("the preview ({w}x{h}) shows the test pattern with a readable stamp")
-    });
+    let stamp = read_stamp(&frame)
+        .unwrap_or_else(|| panic!("{css} ({w}x{h}) shows the test pattern with a readable stamp"));
     (stamp, shot["yellow"].clone())
 }
 
@@ -143,27 +155,7 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
     assert!(saved.contains("\"camera_on\": false"), "{saved}");
 
     // Host mode from the panel: the free tier's lines, on loopback.
-    app.go("#/host").await;
-    let bind = app
-        .client
-        .wait()
-        .at_most(confab_tests::app::UI_TIMEOUT)
-        .for_element(Locator::Css("[data-testid=host-bind]"))
-        .await
-        .unwrap();
-    bind.clear().await.unwrap();
-    bind.send_keys("127.0.0.1:0").await.unwrap();
-    app.client
-        .find(Locator::Css("[data-testid=host-start]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        app.text("[data-testid=host-lines]").await,
-        "0 of 5 lines in use"
-    );
+    start_loopback_host(&app).await;
     let summary = app.text("[data-testid=licence-summary]").await;
     assert!(summary.starts_with("Free tier: 5 lines"), "{summary}");
     let loopback = app.text("[data-testid=host-loopback-only]").await;
@@ -224,6 +216,275 @@ async fn app_window_says_what_to_do_without_a_camera_and_with_a_busy_microphone(
     app.close().await;
 }
 
+/// Clicks the first element matching `css`, waiting for it.
+async fn click(app: &AppSession, css: &str) {
+    app.client
+        .wait()
+        .at_most(confab_tests::app::UI_TIMEOUT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} appears: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{css} clicks: {e}"));
+}
+
+/// Kills a child process if the test fails half-way.
+struct Reaper(Option<std::process::Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts host mode from its panel on `127.0.0.1:0` and reads the free
+/// tier's "0 of 5 lines in use".
+async fn start_loopback_host(app: &AppSession) {
+    app.go("#/host").await;
+    let bind = app
+        .client
+        .wait()
+        .at_most(confab_tests::app::UI_TIMEOUT)
+        .for_element(Locator::Css("[data-testid=host-bind]"))
+        .await
+        .unwrap();
+    bind.clear().await.unwrap();
+    bind.send_keys("127.0.0.1:0").await.unwrap();
+    click(app, "[data-testid=host-start]").await;
+    assert_eq!(
+        app.text("[data-testid=host-lines]").await,
+        "0 of 5 lines in use"
+    );
+}
+
+/// Starts host mode on loopback, presses "Start a meeting now" on Home and
+/// joins as "Desk"; returns the host's URL and the meeting code.
+async fn join_own_meeting(app: &AppSession) -> (String, String) {
+    start_loopback_host(app).await;
+    app.go("#/").await;
+    click(app, "[data-testid=start-meeting]").await;
+    app.text("[data-testid=prejoin-title]").await;
+    let name = app
+        .client
+        .find(Locator::Css("[data-testid=display-name]"))
+        .await
+        .unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Desk").await.unwrap();
+    click(app, "[data-testid=join-button]").await;
+    let title = app.text("[data-testid=meeting-title]").await;
+    assert!(title.starts_with("Meeting on "), "{title}");
+
+    let hash = app
+        .client
+        .execute("return location.hash;", vec![])
+        .await
+        .unwrap();
+    let query = hash.as_str().unwrap().split_once('?').unwrap().1.to_owned();
+    let param = |key: &str| -> String {
+        let raw = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} in {query}"));
+        raw.replace("%3A", ":").replace("%2F", "/")
+    };
+    (param("host"), param("code"))
+}
+
+/// Starts `confab-bot` with `args` into `code` on `server`; its stderr goes
+/// to `<out>/<log>`.
+fn start_bot(out: &Path, log: &str, server: &str, code: &str, args: &[&str]) -> Reaper {
+    let bot = std::process::Command::new(confab_tests::built_binary("confab-bot", "confab-client"))
+        .args(["--server", server, "--meeting", code])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(out.join(log)).unwrap())
+        .spawn()
+        .expect("confab-bot starts");
+    Reaper(Some(bot))
+}
+
+/// The meeting in the window, end to end: host mode on loopback, an instant
+/// meeting joined from Home, the self view's test pattern, a `confab-bot`
+/// whose tile appears with its frame counter moving, chat both ways, and
+/// leaving back to Home with the line given back. First, a host that does
+/// not answer gets its sentence and a way forward.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_window_meeting_with_a_bot_chat_and_leave() {
+    let _one = ONE_APP.lock().await;
+    let out = output_dir("app_window_meeting");
+    let app = AppSession::start(&out, "meeting", &[("CONFAB_FAKE_DEVICES", "1")]).await;
+    app.text("[data-testid=app-version]").await;
+
+    // A host nobody runs: the sentence says what to check, with a retry.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    app.go(&format!("#/meeting?code=abc-defg-hij&host={nobody}"))
+        .await;
+    let sentence = app.text("[data-testid=join-failure-sentence]").await;
+    assert!(
+        sentence.starts_with(&format!("No answer from {nobody}."))
+            && sentence.contains("host mode is running"),
+        "{sentence}"
+    );
+    assert_eq!(
+        app.text("[data-testid=join-failure-action]").await,
+        "Try again"
+    );
+    app.screenshot(&out.join("unreachable.png")).await;
+
+    // Host mode on loopback, then a meeting started from Home.
+    let (server, code) = join_own_meeting(&app).await;
+
+    // The self view shows the local camera's test pattern, moving.
+    let (first, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (second, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
+    assert!(
+        second.frame_number > first.frame_number,
+        "the self view advances: {} then {}",
+        first.frame_number,
+        second.frame_number
+    );
+
+    // confab-bot joins the same meeting and says hello.
+    let mut bot = start_bot(
+        &out,
+        "bot.log",
+        &server,
+        &code,
+        &[
+            "--name",
+            "Bot",
+            "--duration",
+            "25",
+            "--size",
+            "640x360",
+            "--say",
+            "Hello from the bot",
+        ],
+    );
+    let remote = "[data-testid=remote-tile]";
+    let (a, _) = tile_stamp(&app, remote, (640, 360)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (b, _) = tile_stamp(&app, remote, (640, 360)).await;
+    assert!(
+        b.frame_number > a.frame_number,
+        "the bot's tile advances: {} then {}",
+        a.frame_number,
+        b.frame_number
+    );
+    let chat = app.text("[data-testid=chat-messages]").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut chat = chat;
+    while !chat.contains("Hello from the bot") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        chat = app.text("[data-testid=chat-messages]").await;
+    }
+    assert!(chat.contains("Bot Hello from the bot"), "{chat}");
+    let input = app
+        .client
+        .find(Locator::Css("[data-testid=chat-input]"))
+        .await
+        .unwrap();
+    input.send_keys("Hello, bot").await.unwrap();
+    click(&app, "[data-testid=chat-send]").await;
+    app.wait_for_script(
+        "my message in the chat",
+        "return document.querySelector('[data-testid=chat-messages]').textContent.includes('You Hello, bot');",
+    )
+    .await;
+    // Someone (the bot's chirps, the app's babble) is the active speaker.
+    app.wait_for_script(
+        "an active speaker's tile",
+        "return document.querySelector('[data-speaking=true]') !== null;",
+    )
+    .await;
+    app.screenshot(&out.join("meeting.png")).await;
+
+    // Changing the camera mid-call from the Devices panel: the self view
+    // shows the newly opened camera, whose frame counter starts again.
+    let (before, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
+    click(&app, "[data-testid=panel-devices]").await;
+    click(
+        &app,
+        "[data-testid=meeting-camera-picker] option:nth-child(2)",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (now, _) = tile_stamp(&app, "[data-testid=self-tile]", (1280, 720)).await;
+        if now.frame_number < before.frame_number {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new camera's pictures replace the old ones (still at {})",
+            now.frame_number
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    click(&app, "[data-testid=panel-people]").await;
+    let people = app.text("[data-testid=participants]").await;
+    assert!(
+        people.contains("Bot") && people.contains("Desk (you) · host"),
+        "{people}"
+    );
+    let quality = app.text("[data-testid=network-quality]").await;
+    assert!(quality.starts_with("Network: "), "{quality}");
+    // Infos fade by themselves (warnings stay).
+    app.wait_for_script(
+        "the join notice to fade",
+        "return !document.querySelector('[data-testid=notices]').textContent.includes('Bot joined.');",
+    )
+    .await;
+    click(&app, "[data-testid=view-toggle]").await;
+    app.wait_for_script(
+        "both pictures in the speaker view",
+        "return document.querySelectorAll('[data-testid=speaker-view] [data-has-picture=true]').length === 2;",
+    )
+    .await;
+    app.screenshot(&out.join("meeting-speaker-view.png")).await;
+
+    // The bot got the app's chat and video, and leaves at its duration.
+    let child = bot.0.take().unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "the bot ran: {output:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    std::fs::write(out.join("bot.json"), &output.stdout).unwrap();
+    assert!(
+        summary["chat"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({ "from": "Desk", "text": "Hello, bot" })),
+        "{summary}"
+    );
+    let from_app = &summary["remotes"][0];
+    assert!(
+        from_app["frames_decoded"].as_u64().unwrap() > 0 && from_app["name"] == "Desk",
+        "the bot decoded the app's video: {from_app}"
+    );
+    app.wait_for_script(
+        "the bot's tile to go",
+        "return document.querySelectorAll('[data-testid=remote-person]').length === 0;",
+    )
+    .await;
+
+    // Leaving returns Home, and the line is free again.
+    click(&app, "[data-testid=leave-button]").await;
+    let summary = app.text("[data-testid=host-summary]").await;
+    assert!(summary.contains("0 of 5 lines in use"), "{summary}");
+    app.close().await;
+}
+
 /// The frame path's cost: nine tiles of the camera preview in a 3×3 grid
 /// for 10 s, with frames delivered and drawn per second and the CPU of the
 /// WebKit web process and of the app. Prints figures for docs/benchmarks.md;
@@ -237,21 +498,39 @@ async fn frame_path_benchmark_nine_tiles() {
     app.text("[data-testid=app-version]").await;
     let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
     app.go("#/bench").await;
-    const COUNTS: &str = "const all = [...(window.confabFrames ?? new Map()).values()]; \
-        if (all.length < 9 || all.some(c => c.drawn === 0)) return null; \
+    let report = measure_tiles(&app, &out, 9, &idle_paint, "bench.png").await;
+    eprintln!("{report}");
+    std::fs::write(out.join("figures.txt"), &report).unwrap();
+    app.close().await;
+}
+
+/// Frames delivered and drawn per second in `tiles` tiles now drawing,
+/// over 10 s after 3 s of warm-up, with the CPU of the WebKit web process,
+/// the app and Xvfb; saves a screenshot as `shot`.
+async fn measure_tiles(
+    app: &AppSession,
+    out: &Path,
+    tiles: usize,
+    idle_paint: &serde_json::Value,
+    shot: &str,
+) -> String {
+    let counts = "const all = [...(window.confabFrames ?? new Map()).values()]; \
+        if (all.length < TILES || all.some(c => c.drawn === 0)) return null; \
         return { tiles: all.length, received: all.reduce((n, c) => n + c.received, 0), \
                  drawn: all.reduce((n, c) => n + c.drawn, 0), \
                  skipped: all.reduce((n, c) => n + c.skipped, 0), \
                  draw_us: Math.round(1000 * all.reduce((n, c) => n + c.drawMs, 0)), \
-                 size: `${all[0].width}x${all[0].height}` };";
-    app.wait_for_script("nine tiles drawing", COUNTS).await;
+                 size: `${all[0].width}x${all[0].height}` };"
+        .replace("TILES", &tiles.to_string());
+    app.wait_for_script(&format!("{tiles} tiles drawing"), &counts)
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
 
     let web = processes_on_display("WebKitWebProces", app.display());
     let main = processes_on_display("confab", app.display());
     let xvfb = xvfb_process(app.display());
     assert!(!web.is_empty(), "found the WebKit web process");
-    let before = app.wait_for_script("counts", COUNTS).await;
+    let before = app.wait_for_script("counts", &counts).await;
     let cpu_before: Vec<u64> = web
         .iter()
         .chain(&main)
@@ -260,7 +539,7 @@ async fn frame_path_benchmark_nine_tiles() {
         .collect();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    let after = app.wait_for_script("counts", COUNTS).await;
+    let after = app.wait_for_script("counts", &counts).await;
     let cpu_after: Vec<u64> = web
         .iter()
         .chain(&main)
@@ -270,7 +549,7 @@ async fn frame_path_benchmark_nine_tiles() {
     let secs = started.elapsed().as_secs_f64();
     // How often the page gets to paint at all, and whether it thinks it is visible.
     let paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
-    app.screenshot(&out.join("bench.png")).await;
+    app.screenshot(&out.join(shot)).await;
 
     let per_s =
         |key: &str| (after[key].as_u64().unwrap() - before[key].as_u64().unwrap()) as f64 / secs;
@@ -280,7 +559,7 @@ async fn frame_path_benchmark_nine_tiles() {
             .map(|i| (cpu_after[i] - cpu_before[i]) as f64 / ticks / secs * 100.0)
             .sum()
     };
-    let report = format!(
+    format!(
         "tiles {} at {}: delivered {:.1} frames/s ({:.1} per tile), drawn {:.1} frames/s \
          ({:.1} per tile), {:.2} ms of draw calls per frame, skipped {:.1}/s; CPU: WebKit web process {:.0}%, app {:.0}% \
          Xvfb {:.0}% (of one core, over {secs:.1} s); page paints {} times/s ({} before video), {}; \
@@ -288,9 +567,9 @@ async fn frame_path_benchmark_nine_tiles() {
         after["tiles"],
         after["size"].as_str().unwrap(),
         per_s("received"),
-        per_s("received") / 9.0,
+        per_s("received") / tiles as f64,
         per_s("drawn"),
-        per_s("drawn") / 9.0,
+        per_s("drawn") / tiles as f64,
         per_s("draw_us") / per_s("drawn") / 1000.0,
         per_s("skipped"),
         cpu(0..web.len()),
@@ -302,7 +581,40 @@ async fn frame_path_benchmark_nine_tiles() {
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .trim(),
+    )
+}
+
+/// The meeting's frame path: this app and four `confab-bot`s in one
+/// meeting (the free tier's five lines), the gallery's five tiles (the self
+/// view and four decoded remote streams) measured like the preview
+/// benchmark above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run it alone"]
+async fn meeting_frame_path_benchmark_five_tiles() {
+    let _one = ONE_APP.lock().await;
+    let out = output_dir("meeting_frame_path_benchmark");
+    let app = AppSession::start(&out, "bench", &[("CONFAB_FAKE_DEVICES", "1")]).await;
+    app.text("[data-testid=app-version]").await;
+    let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
+    let (server, code) = join_own_meeting(&app).await;
+    let _bots = start_bot(
+        &out,
+        "bots.log",
+        &server,
+        &code,
+        &[
+            "--count",
+            "8",
+            "--duration",
+            "90",
+            "--size",
+            "640x360",
+            "--fps",
+            "15",
+            "--no-audio",
+        ],
     );
+    let report = measure_tiles(&app, &out, 5, &idle_paint, "meeting-bench.png").await;
     eprintln!("{report}");
     std::fs::write(out.join("figures.txt"), &report).unwrap();
     app.close().await;

@@ -89,6 +89,11 @@ impl Host {
         }
     }
 
+    /// The running server, while host mode is on.
+    pub fn running(&self) -> Option<&RunningServer> {
+        self.server.as_ref()
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -8,9 +8,12 @@
 mod commands;
 pub mod frames;
 pub mod host;
+pub mod meeting;
+pub mod pins;
 pub mod preview;
 pub mod settings;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tauri::Manager;
@@ -38,7 +41,13 @@ pub enum AppError {
 /// What the commands share.
 pub(crate) struct AppState {
     frames: FrameServer,
+    hub: Arc<FrameHub>,
     preview: Arc<Mutex<Preview>>,
+    meeting: tokio::sync::Mutex<meeting::MeetingSlot>,
+    pins: pins::PinStore,
+    /// Host keys of the meetings this app created on its host mode, by
+    /// code: joining one of them makes this person its host.
+    host_keys: Mutex<HashMap<String, String>>,
     fake_devices: bool,
     host: tokio::sync::Mutex<host::Host>,
     settings: SettingsStore,
@@ -77,7 +86,7 @@ pub fn run() -> Result<(), AppError> {
             let hub = FrameHub::new();
             let frames = tauri::async_runtime::block_on(FrameServer::start(Arc::clone(&hub)))?;
             let events = Arc::new(commands::media::WindowEvents(handle.clone()));
-            let preview = Preview::new(catalog, hub, events);
+            let preview = Preview::new(catalog, Arc::clone(&hub), events);
             let paths = app.path();
             let (config_dir, data_dir) = (paths.app_config_dir()?, paths.app_data_dir()?);
             let browser = confab_server::mdns::Browser::start(false)
@@ -85,7 +94,11 @@ pub fn run() -> Result<(), AppError> {
                 .ok();
             app.manage(AppState {
                 frames,
+                hub,
                 preview: Arc::new(Mutex::new(preview)),
+                meeting: tokio::sync::Mutex::default(),
+                pins: pins::PinStore::new(&data_dir),
+                host_keys: Mutex::default(),
                 fake_devices,
                 host: tokio::sync::Mutex::new(host::Host::new(data_dir.join("host"))),
                 settings: SettingsStore::new(&config_dir, &data_dir),
@@ -109,6 +122,18 @@ pub fn run() -> Result<(), AppError> {
             commands::settings::save_settings,
             commands::settings::recent_meetings,
             commands::settings::remember_meeting,
+            commands::meeting::meeting_join,
+            commands::meeting::meeting_trust_certificate,
+            commands::meeting::meeting_leave,
+            commands::meeting::meeting_chat,
+            commands::meeting::meeting_raise_hand,
+            commands::meeting::meeting_set_muted,
+            commands::meeting::meeting_set_camera,
+            commands::meeting::meeting_set_microphone,
+            commands::meeting::meeting_set_speaker,
+            commands::meeting::meeting_set_view,
+            commands::meeting::meeting_admit,
+            commands::meeting::meeting_create_instant,
         ])
         .build(tauri::generate_context!())?
         .run(|app, event| {
@@ -117,6 +142,9 @@ pub fn run() -> Result<(), AppError> {
                 // database its last usage sample, when the window closes.
                 let state = app.state::<AppState>();
                 tauri::async_runtime::block_on(async {
+                    // The seat goes back at once rather than at the
+                    // server's heartbeat timeout.
+                    state.meeting.lock().await.leave().await;
                     if let Err(e) = state.host.lock().await.stop().await {
                         tracing::warn!("host mode did not stop cleanly: {e}");
                     }

@@ -69,6 +69,9 @@ pub struct Shortcuts {
     pub toggle_microphone: String,
     pub toggle_camera: String,
     pub leave: String,
+    /// Held while muted, the microphone is open (push to talk).
+    pub push_to_talk: String,
+    pub raise_hand: String,
 }
 
 impl Default for Shortcuts {
@@ -77,6 +80,8 @@ impl Default for Shortcuts {
             toggle_microphone: "Ctrl+D".into(),
             toggle_camera: "Ctrl+E".into(),
             leave: "Ctrl+Shift+H".into(),
+            push_to_talk: "Space".into(),
+            raise_hand: "Ctrl+Shift+R".into(),
         }
     }
 }
@@ -122,6 +127,8 @@ impl Settings {
             &self.shortcuts.toggle_microphone,
             &self.shortcuts.toggle_camera,
             &self.shortcuts.leave,
+            &self.shortcuts.push_to_talk,
+            &self.shortcuts.raise_hand,
         ];
         for (i, a) in keys.iter().enumerate() {
             if keys[i + 1..]
@@ -179,7 +186,7 @@ impl SettingsStore {
     }
 }
 
-fn read_or_default<T: DeserializeOwned + Default>(path: &Path) -> T {
+pub(crate) fn read_or_default<T: DeserializeOwned + Default>(path: &Path) -> T {
     let Ok(text) = std::fs::read_to_string(path) else {
         return T::default();
     };
@@ -195,7 +202,7 @@ fn read_or_default<T: DeserializeOwned + Default>(path: &Path) -> T {
     })
 }
 
-fn write_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), SettingsError> {
+pub(crate) fn write_atomically<T: Serialize>(path: &Path, value: &T) -> Result<(), SettingsError> {
     let write = || -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;

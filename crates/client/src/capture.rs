@@ -4,13 +4,15 @@
 //! channel; when the driver is busy (reconnecting) packets are dropped,
 //! never queued without bound.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use confab_devices::{Camera, Microphone, RecvError, SAMPLES_PER_10MS};
+use confab_devices::{
+    AudioFrame, Camera, FrameReceiver, Microphone, RecvError, SAMPLES_PER_10MS, VideoFrame,
+};
 use confab_media::audio::mixer::audio_level;
 use confab_media::audio::opus::{
     Encoded, EncoderConfig, MAX_PACKET_BYTES, OPUS_FRAME_SAMPLES, OpusEncoder,
@@ -79,205 +81,324 @@ impl Default for VideoControl {
     }
 }
 
-/// Running capture threads; stops them when dropped.
+/// Called with every picture the camera delivers (the self view).
+pub type LocalVideoCallback = Arc<dyn Fn(&VideoFrame) + Send + Sync>;
+
+/// One capture thread and its own stop flag, so a device can be swapped
+/// while the other keeps running.
 #[derive(Debug)]
-pub(crate) struct Capture {
+struct Worker {
     stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Worker {
+    /// Stops the thread and waits for it (it checks the flag every [`POLL`])
+    /// so the device is released before another is opened.
+    fn end(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.thread.join();
+    }
+}
+
+/// Running capture threads; stops them when dropped. The camera and the
+/// microphone can each be replaced (or removed) while the meeting runs.
+pub(crate) struct Capture {
     pub(crate) audio_muted: Arc<AtomicBool>,
     pub(crate) video_muted: Arc<AtomicBool>,
     pub(crate) video: Arc<Mutex<VideoControl>>,
     pub(crate) stats: Arc<Mutex<SendStats>>,
-    threads: Vec<JoinHandle<()>>,
+    out: mpsc::Sender<Outgoing>,
+    processing: Option<ProcessingConfig>,
+    far: Arc<Mutex<std_mpsc::Receiver<Vec<f32>>>>,
+    /// RTP clocks that run on across device swaps, so receivers never see
+    /// time go backwards: audio in 48 kHz samples, video as the last
+    /// capture time sent.
+    audio_clock: Arc<AtomicU64>,
+    video_clock: Arc<Mutex<Duration>>,
+    on_local: Option<LocalVideoCallback>,
+    microphone: Option<Worker>,
+    camera: Option<Worker>,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture")
+            .field("microphone", &self.microphone.is_some())
+            .field("camera", &self.camera.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Capture {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        for worker in [self.microphone.take(), self.camera.take()]
+            .into_iter()
+            .flatten()
+        {
+            worker.end();
         }
     }
 }
 
-/// Starts whatever devices are given. `far` carries what the speaker
-/// plays (the echo canceller's reference) when processing is on.
+/// The devices and sinks the capture side starts with.
+pub(crate) struct CaptureSetup {
+    pub(crate) microphone: Option<Box<dyn Microphone>>,
+    pub(crate) processing: Option<ProcessingConfig>,
+    /// What the speaker plays (the echo canceller's reference).
+    pub(crate) far: std_mpsc::Receiver<Vec<f32>>,
+    pub(crate) camera: Option<Box<dyn Camera>>,
+    pub(crate) on_local: Option<LocalVideoCallback>,
+}
+
+/// Starts whatever devices are given.
 pub(crate) fn start(
-    microphone: Option<Box<dyn Microphone>>,
-    processing: Option<ProcessingConfig>,
-    far: std_mpsc::Receiver<Vec<f32>>,
-    camera: Option<Box<dyn Camera>>,
+    setup: CaptureSetup,
     out: mpsc::Sender<Outgoing>,
     stats: Arc<Mutex<SendStats>>,
-) -> std::io::Result<Capture> {
-    let capture = Capture {
-        stop: Arc::new(AtomicBool::new(false)),
+) -> Result<Capture, ClientError> {
+    let mut capture = Capture {
         audio_muted: Arc::new(AtomicBool::new(false)),
         video_muted: Arc::new(AtomicBool::new(false)),
         video: Arc::new(Mutex::new(VideoControl::default())),
         stats,
-        threads: Vec::new(),
+        out,
+        processing: setup.processing,
+        far: Arc::new(Mutex::new(setup.far)),
+        audio_clock: Arc::new(AtomicU64::new(0)),
+        video_clock: Arc::new(Mutex::new(Duration::ZERO)),
+        on_local: setup.on_local,
+        microphone: None,
+        camera: None,
     };
-    let mut capture = capture;
-    if let Some(mic) = microphone {
-        let (stop, muted, out, stats) = (
-            Arc::clone(&capture.stop),
-            Arc::clone(&capture.audio_muted),
-            out.clone(),
-            Arc::clone(&capture.stats),
-        );
-        let t = std::thread::Builder::new()
-            .name("confab audio send".into())
-            .spawn(move || {
-                if let Err(e) = audio_loop(mic, processing, &far, &out, &stop, &muted, &stats) {
-                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
-                }
-            })?;
-        capture.threads.push(t);
-    }
-    if let Some(cam) = camera {
-        let (stop, muted, control, stats) = (
-            Arc::clone(&capture.stop),
-            Arc::clone(&capture.video_muted),
-            Arc::clone(&capture.video),
-            Arc::clone(&capture.stats),
-        );
-        let t = std::thread::Builder::new()
-            .name("confab video send".into())
-            .spawn(move || {
-                if let Err(e) = video_loop(cam, &control, &out, &stop, &muted, &stats) {
-                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
-                }
-            })?;
-        capture.threads.push(t);
-    }
+    capture.set_microphone(setup.microphone)?;
+    capture.set_camera(setup.camera)?;
     Ok(capture)
 }
 
-fn audio_loop(
-    mut mic: Box<dyn Microphone>,
-    processing: Option<ProcessingConfig>,
-    far: &std_mpsc::Receiver<Vec<f32>>,
-    out: &mpsc::Sender<Outgoing>,
-    stop: &AtomicBool,
-    muted: &AtomicBool,
-    stats: &Mutex<SendStats>,
-) -> Result<(), ClientError> {
-    let frames = mic.start()?;
-    let mut processor = processing.map(AudioProcessor::new);
-    let mut encoder = OpusEncoder::new(EncoderConfig::default())?;
-    let mut pcm: Vec<f32> = Vec::with_capacity(OPUS_FRAME_SAMPLES * 2);
-    let mut packet = vec![0u8; MAX_PACKET_BYTES];
-    // The RTP clock runs on through muted and silent (DTX) frames.
-    let mut samples: u64 = 0;
-    while !stop.load(Ordering::SeqCst) {
-        let mut frame = match frames.recv_timeout(POLL) {
-            Ok(frame) => frame,
-            Err(RecvError::Timeout) => continue,
-            Err(RecvError::Stopped) => break,
-            Err(RecvError::Failed(e)) => return Err(e.into()),
+impl Capture {
+    /// Replaces the microphone (`None`: capture none). The old one is
+    /// stopped first; the new one is started here, so its failure is
+    /// this call's error. Blocks up to about [`POLL`].
+    pub(crate) fn set_microphone(
+        &mut self,
+        microphone: Option<Box<dyn Microphone>>,
+    ) -> Result<(), ClientError> {
+        if let Some(old) = self.microphone.take() {
+            old.end();
+        }
+        let Some(mut mic) = microphone else {
+            return Ok(());
         };
-        if let Some(p) = &mut processor {
-            while let Ok(played) = far.try_recv() {
-                for chunk in played.chunks_exact(SAMPLES_PER_10MS) {
-                    p.process_far(chunk)?;
+        let frames = mic.start()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let audio = AudioLoop {
+            processing: self.processing,
+            far: Arc::clone(&self.far),
+            out: self.out.clone(),
+            stop: Arc::clone(&stop),
+            muted: Arc::clone(&self.audio_muted),
+            stats: Arc::clone(&self.stats),
+            clock: Arc::clone(&self.audio_clock),
+        };
+        let thread = std::thread::Builder::new()
+            .name("confab audio send".into())
+            .spawn(move || {
+                let out = audio.out.clone();
+                if let Err(e) = audio.run(&frames) {
+                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
                 }
-            }
-            for chunk in frame.samples.chunks_exact_mut(SAMPLES_PER_10MS) {
-                p.process_near(chunk)?;
-            }
-        }
-        pcm.extend_from_slice(&frame.samples);
-        while pcm.len() >= OPUS_FRAME_SAMPLES {
-            let chunk: Vec<f32> = pcm.drain(..OPUS_FRAME_SAMPLES).collect();
-            let at = samples;
-            samples += OPUS_FRAME_SAMPLES as u64;
-            if muted.load(Ordering::Relaxed) {
-                continue;
-            }
-            let level = audio_level(&chunk);
-            match encoder.encode(&chunk, &mut packet)? {
-                Encoded::Packet(len) => {
-                    lock(stats).audio_packets += 1;
-                    let _ = out.try_send(Outgoing::Audio {
-                        samples: at,
-                        payload: packet[..len].to_vec(),
-                        level,
-                    });
-                }
-                Encoded::Silence => {}
-            }
-        }
+                mic.stop();
+            })?;
+        self.microphone = Some(Worker { stop, thread });
+        Ok(())
     }
-    mic.stop();
-    Ok(())
+
+    /// Replaces the camera (`None`: send no video). Like
+    /// [`Capture::set_microphone`]; the new camera's first frame is a
+    /// keyframe, so receivers switch at once.
+    pub(crate) fn set_camera(
+        &mut self,
+        camera: Option<Box<dyn Camera>>,
+    ) -> Result<(), ClientError> {
+        if let Some(old) = self.camera.take() {
+            old.end();
+        }
+        let Some(mut cam) = camera else {
+            return Ok(());
+        };
+        let frames = cam.start()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let video = VideoLoop {
+            fps: cam.format().fps,
+            control: Arc::clone(&self.video),
+            out: self.out.clone(),
+            stop: Arc::clone(&stop),
+            muted: Arc::clone(&self.video_muted),
+            stats: Arc::clone(&self.stats),
+            clock: Arc::clone(&self.video_clock),
+            on_local: self.on_local.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("confab video send".into())
+            .spawn(move || {
+                let out = video.out.clone();
+                if let Err(e) = video.run(&frames) {
+                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
+                }
+                cam.stop();
+            })?;
+        self.camera = Some(Worker { stop, thread });
+        Ok(())
+    }
 }
 
-fn video_loop(
-    mut cam: Box<dyn Camera>,
-    control: &Mutex<VideoControl>,
-    out: &mpsc::Sender<Outgoing>,
-    stop: &AtomicBool,
-    muted: &AtomicBool,
-    stats: &Mutex<SendStats>,
-) -> Result<(), ClientError> {
-    let frames = cam.start()?;
-    let format = cam.format();
-    let mut encoder: Option<SimulcastEncoder> = None;
-    let mut encoded = SimulcastOutput::default();
-    while !stop.load(Ordering::SeqCst) {
-        let frame = match frames.recv_timeout(POLL) {
-            Ok(frame) => frame,
-            Err(RecvError::Timeout) => continue,
-            Err(RecvError::Stopped) => break,
-            Err(RecvError::Failed(e)) => return Err(e.into()),
-        };
-        {
-            let mut s = lock(stats);
-            s.frames_captured += 1;
-            s.frames_skipped = frames.dropped();
-        }
-        let size = (frame.width(), frame.height());
-        let stale = encoder
-            .as_ref()
-            .is_none_or(|e| (e.config().width, e.config().height) != size);
-        if stale {
-            // A camera may deliver another size than asked; follow it.
-            let mut config = SimulcastConfig::new(size.0, size.1);
-            for layer in &mut config.layers {
-                layer.max_fps = layer.max_fps.min(format.fps.max(1));
+struct AudioLoop {
+    processing: Option<ProcessingConfig>,
+    far: Arc<Mutex<std_mpsc::Receiver<Vec<f32>>>>,
+    out: mpsc::Sender<Outgoing>,
+    stop: Arc<AtomicBool>,
+    muted: Arc<AtomicBool>,
+    stats: Arc<Mutex<SendStats>>,
+    clock: Arc<AtomicU64>,
+}
+
+impl AudioLoop {
+    fn run(self, frames: &FrameReceiver<AudioFrame>) -> Result<(), ClientError> {
+        let mut processor = self.processing.map(AudioProcessor::new);
+        let mut encoder = OpusEncoder::new(EncoderConfig::default())?;
+        let mut pcm: Vec<f32> = Vec::with_capacity(OPUS_FRAME_SAMPLES * 2);
+        let mut packet = vec![0u8; MAX_PACKET_BYTES];
+        while !self.stop.load(Ordering::SeqCst) {
+            let mut frame = match frames.recv_timeout(POLL) {
+                Ok(frame) => frame,
+                Err(RecvError::Timeout) => continue,
+                Err(RecvError::Stopped) => break,
+                Err(RecvError::Failed(e)) => return Err(e.into()),
+            };
+            if let Some(p) = &mut processor {
+                while let Ok(played) = lock(&self.far).try_recv() {
+                    for chunk in played.chunks_exact(SAMPLES_PER_10MS) {
+                        p.process_far(chunk)?;
+                    }
+                }
+                for chunk in frame.samples.chunks_exact_mut(SAMPLES_PER_10MS) {
+                    p.process_near(chunk)?;
+                }
             }
-            let mut fresh = SimulcastEncoder::new(config)?;
-            for layer in Layer::ALL {
-                fresh.pause(layer);
+            pcm.extend_from_slice(&frame.samples);
+            while pcm.len() >= OPUS_FRAME_SAMPLES {
+                let chunk: Vec<f32> = pcm.drain(..OPUS_FRAME_SAMPLES).collect();
+                // The RTP clock runs on through muted and silent (DTX) frames.
+                let at = self
+                    .clock
+                    .fetch_add(OPUS_FRAME_SAMPLES as u64, Ordering::Relaxed);
+                if self.muted.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let level = audio_level(&chunk);
+                match encoder.encode(&chunk, &mut packet)? {
+                    Encoded::Packet(len) => {
+                        lock(&self.stats).audio_packets += 1;
+                        let _ = self.out.try_send(Outgoing::Audio {
+                            samples: at,
+                            payload: packet[..len].to_vec(),
+                            level,
+                        });
+                    }
+                    Encoded::Silence => {}
+                }
             }
-            encoder = Some(fresh);
         }
-        let Some(enc) = encoder.as_mut() else {
-            continue;
-        };
-        let running = apply_control(enc, control);
-        if !running.contains(&true) || muted.load(Ordering::Relaxed) {
-            continue;
-        }
-        enc.encode(&frame, &mut encoded)?;
-        let mut s = lock(stats);
-        for (i, _) in running.iter().enumerate().filter(|(_, r)| **r) {
-            s.frames_offered[i] += 1;
-        }
-        for (layer, _) in encoded.iter() {
-            s.frames_encoded[layer as usize] += 1;
-        }
-        drop(s);
-        for (layer, f) in encoded.iter() {
-            let _ = out.try_send(Outgoing::Video {
-                layer,
-                capture: f.timestamp,
-                data: f.data.clone(),
-            });
-        }
+        Ok(())
     }
-    cam.stop();
-    Ok(())
+}
+
+struct VideoLoop {
+    fps: u32,
+    control: Arc<Mutex<VideoControl>>,
+    out: mpsc::Sender<Outgoing>,
+    stop: Arc<AtomicBool>,
+    muted: Arc<AtomicBool>,
+    stats: Arc<Mutex<SendStats>>,
+    clock: Arc<Mutex<Duration>>,
+    on_local: Option<LocalVideoCallback>,
+}
+
+impl VideoLoop {
+    fn run(self, frames: &FrameReceiver<VideoFrame>) -> Result<(), ClientError> {
+        let mut encoder: Option<SimulcastEncoder> = None;
+        let mut encoded = SimulcastOutput::default();
+        // Maps this camera's timestamps onto the meeting's video clock: a
+        // replacement camera starting again at zero continues after the
+        // last frame the previous one sent.
+        let mut offset: Option<Duration> = None;
+        let gap = Duration::from_secs(1) / self.fps.max(1);
+        while !self.stop.load(Ordering::SeqCst) {
+            let frame = match frames.recv_timeout(POLL) {
+                Ok(frame) => frame,
+                Err(RecvError::Timeout) => continue,
+                Err(RecvError::Stopped) => break,
+                Err(RecvError::Failed(e)) => return Err(e.into()),
+            };
+            {
+                let mut s = lock(&self.stats);
+                s.frames_captured += 1;
+                s.frames_skipped = frames.dropped();
+            }
+            if let Some(show) = &self.on_local {
+                show(&frame);
+            }
+            let offset = *offset
+                .get_or_insert_with(|| (*lock(&self.clock) + gap).saturating_sub(frame.timestamp));
+            let size = (frame.width(), frame.height());
+            let stale = encoder
+                .as_ref()
+                .is_none_or(|e| (e.config().width, e.config().height) != size);
+            if stale {
+                // A camera may deliver another size than asked; follow it.
+                encoder = Some(self.encoder(size)?);
+            }
+            let Some(enc) = encoder.as_mut() else {
+                continue;
+            };
+            let running = apply_control(enc, &self.control);
+            if !running.contains(&true) || self.muted.load(Ordering::Relaxed) {
+                continue;
+            }
+            enc.encode(&frame, &mut encoded)?;
+            let mut s = lock(&self.stats);
+            for (i, _) in running.iter().enumerate().filter(|(_, r)| **r) {
+                s.frames_offered[i] += 1;
+            }
+            for (layer, _) in encoded.iter() {
+                s.frames_encoded[layer as usize] += 1;
+            }
+            drop(s);
+            for (layer, f) in encoded.iter() {
+                let capture = f.timestamp + offset;
+                *lock(&self.clock) = capture;
+                let _ = self.out.try_send(Outgoing::Video {
+                    layer,
+                    capture,
+                    data: f.data.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn encoder(&self, size: (u32, u32)) -> Result<SimulcastEncoder, ClientError> {
+        let mut config = SimulcastConfig::new(size.0, size.1);
+        for layer in &mut config.layers {
+            layer.max_fps = layer.max_fps.min(self.fps.max(1));
+        }
+        let mut fresh = SimulcastEncoder::new(config)?;
+        for layer in Layer::ALL {
+            fresh.pause(layer);
+        }
+        Ok(fresh)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

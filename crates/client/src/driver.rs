@@ -7,12 +7,13 @@ use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use confab_devices::{Camera, Microphone, Speaker};
 use confab_proto::signal::{ClientMessage, ErrorCode, ParticipantId, ServerMessage};
 use str0m::change::SdpPendingOffer;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::capture::{self, Capture, Outgoing, SendStats};
+use crate::capture::{self, Capture, CaptureSetup, Outgoing, SendStats};
 use crate::error::ClientError;
 use crate::events::{ConnectionState, MeetingEvent};
 use crate::meeting::{MediaOptions, Shared};
@@ -44,6 +45,19 @@ pub(crate) enum Command {
         audio: bool,
         video: bool,
     },
+    /// Replaces the device (`None`: none); answers once the new one runs.
+    Camera(
+        Option<Box<dyn Camera>>,
+        oneshot::Sender<Result<(), ClientError>>,
+    ),
+    Microphone(
+        Option<Box<dyn Microphone>>,
+        oneshot::Sender<Result<(), ClientError>>,
+    ),
+    Speaker(
+        Option<Box<dyn Speaker>>,
+        oneshot::Sender<Result<(), ClientError>>,
+    ),
     RestartMedia,
     DropSignalling,
     Leave(oneshot::Sender<()>),
@@ -99,10 +113,13 @@ impl Driver {
         let (far_tx, far_rx) = std::sync::mpsc::channel();
         let processing = media.processing;
         let capture = capture::start(
-            media.microphone,
-            processing,
-            far_rx,
-            media.camera,
+            CaptureSetup {
+                microphone: media.microphone,
+                processing,
+                far: far_rx,
+                camera: media.camera,
+                on_local: media.on_local_video,
+            },
             media_tx,
             send_stats,
         )?;
@@ -423,6 +440,29 @@ impl Driver {
                 })
                 .await;
             }
+            Command::Camera(camera, done) => {
+                let result = self.swap_devices(move |c| c.set_camera(camera)).await;
+                let _ = done.send(result);
+            }
+            Command::Microphone(microphone, done) => {
+                let result = self
+                    .swap_devices(move |c| c.set_microphone(microphone))
+                    .await;
+                let _ = done.send(result);
+            }
+            Command::Speaker(speaker, done) => match &self.playout {
+                // The audio thread swaps it between two 20 ms ticks and answers.
+                Some(playout) => {
+                    if let Err(std::sync::mpsc::SendError(AudioIn::Speaker(_, done))) =
+                        playout.tx.send(AudioIn::Speaker(speaker, done))
+                    {
+                        let _ = done.send(Err(ClientError::Stopped));
+                    }
+                }
+                None => {
+                    let _ = done.send(Err(ClientError::Stopped));
+                }
+            },
             Command::RestartMedia => self.restart_media().await,
             Command::DropSignalling => {
                 self.ws = None;
@@ -436,6 +476,29 @@ impl Driver {
             Command::Abandon => return false,
         }
         true
+    }
+
+    /// Changes a capture device off the async workers: stopping the old
+    /// one waits for its thread, and opening the new one can take a while.
+    async fn swap_devices(
+        &mut self,
+        change: impl FnOnce(&mut Capture) -> Result<(), ClientError> + Send + 'static,
+    ) -> Result<(), ClientError> {
+        let Some(mut capture) = self.capture.take() else {
+            return Err(ClientError::Stopped);
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let result = change(&mut capture);
+            (capture, result)
+        });
+        match task.await {
+            Ok((capture, result)) => {
+                self.capture = Some(capture);
+                result
+            }
+            // The capture threads went with the panicked task.
+            Err(e) => Err(ClientError::Media(format!("changing a device failed: {e}"))),
+        }
     }
 
     async fn leave(&mut self) {

@@ -29,7 +29,7 @@ pub mod session;
 mod signalling;
 mod tls;
 
-pub use capture::SendStats;
+pub use capture::{LocalVideoCallback, SendStats};
 pub use error::ClientError;
 pub use events::{ConnectionState, MeetingEvent};
 pub use meeting::{DEFAULT_RECEIVE_SLOTS, Events, JoinOptions, MediaOptions, Meeting};

@@ -9,7 +9,7 @@ use confab_media::audio::processing::ProcessingConfig;
 use confab_proto::signal::{ClientKind, ClientMessage, Participant, ParticipantId, ServerMessage};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::capture::SendStats;
+use crate::capture::{LocalVideoCallback, SendStats};
 use crate::driver::{Command, Driver};
 use crate::error::ClientError;
 use crate::events::{ConnectionState, MeetingEvent};
@@ -68,6 +68,9 @@ pub struct MediaOptions {
     pub camera: Option<Box<dyn Camera>>,
     /// Plays the mix of everyone's audio.
     pub speaker: Option<Box<dyn Speaker>>,
+    /// Every picture the camera delivers, on the capture thread (keep it
+    /// quick): the self view.
+    pub on_local_video: Option<LocalVideoCallback>,
     /// Every decoded picture, on the decoder's thread (keep it quick).
     pub on_video: Option<FrameCallback>,
     /// Every 20 ms each participant played, on the audio thread.
@@ -294,6 +297,35 @@ impl Meeting {
             .send_stats
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replaces the camera mid-call (`None` turns video capture off and
+    /// releases the device). Returns once the new camera runs; its failure
+    /// to start is the error, and the meeting then sends no video.
+    pub async fn set_camera(&self, camera: Option<Box<dyn Camera>>) -> Result<(), ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(Command::Camera(camera, tx))?;
+        rx.await.map_err(|_| ClientError::Stopped)?
+    }
+
+    /// Replaces the microphone mid-call (`None` releases it); like
+    /// [`Meeting::set_camera`].
+    pub async fn set_microphone(
+        &self,
+        microphone: Option<Box<dyn Microphone>>,
+    ) -> Result<(), ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(Command::Microphone(microphone, tx))?;
+        rx.await.map_err(|_| ClientError::Stopped)?
+    }
+
+    /// Plays the meeting on another speaker from now on (`None`: on none).
+    /// Returns once the new one started; its failure is the error, and the
+    /// meeting then plays on no speaker.
+    pub async fn set_speaker(&self, speaker: Option<Box<dyn Speaker>>) -> Result<(), ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.command(Command::Speaker(speaker, tx))?;
+        rx.await.map_err(|_| ClientError::Stopped)?
     }
 
     /// Replaces the media connection with a fresh offer, keeping the seat

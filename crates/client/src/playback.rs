@@ -18,6 +18,7 @@ use confab_media::video::{EncodedFrame, VideoError, Vp8Decoder};
 use confab_proto::signal::ParticipantId;
 use tokio::sync::{mpsc, watch};
 
+use crate::error::ClientError;
 use crate::events::MeetingEvent;
 
 /// Least time between two keyframe requests for one participant.
@@ -208,6 +209,12 @@ pub(crate) enum AudioIn {
     },
     /// Their slot was freed: drop their stream.
     Remove(ParticipantId),
+    /// Play on this speaker from now on (`None`: on none); the answer says
+    /// whether it started.
+    Speaker(
+        Option<Box<dyn Speaker>>,
+        tokio::sync::oneshot::Sender<Result<(), ClientError>>,
+    ),
 }
 
 /// The audio playout thread; stops when dropped.
@@ -289,7 +296,7 @@ fn playout_loop(rx: &std_mpsc::Receiver<AudioIn>, mut sinks: AudioSinks, stop: &
             next + TICK
         };
         while let Ok(msg) = rx.try_recv() {
-            take(&mut streams, msg, &sinks);
+            take(&mut streams, msg, &mut sinks);
         }
         for (&p, stream) in &mut streams {
             stream.playing = play_tick(stream, now);
@@ -335,7 +342,7 @@ fn playout_loop(rx: &std_mpsc::Receiver<AudioIn>, mut sinks: AudioSinks, stop: &
     }
 }
 
-fn take(streams: &mut HashMap<ParticipantId, Stream>, msg: AudioIn, sinks: &AudioSinks) {
+fn take(streams: &mut HashMap<ParticipantId, Stream>, msg: AudioIn, sinks: &mut AudioSinks) {
     match msg {
         AudioIn::Packet {
             participant,
@@ -363,6 +370,18 @@ fn take(streams: &mut HashMap<ParticipantId, Stream>, msg: AudioIn, sinks: &Audi
         }
         AudioIn::Remove(p) => {
             streams.remove(&p);
+        }
+        AudioIn::Speaker(next, done) => {
+            if let Some(mut old) = sinks.speaker.take() {
+                old.stop();
+            }
+            let started = match next {
+                Some(mut speaker) => speaker.start().map(|()| {
+                    sinks.speaker = Some(speaker);
+                }),
+                None => Ok(()),
+            };
+            let _ = done.send(started.map_err(ClientError::from));
         }
     }
 }

@@ -188,6 +188,12 @@ impl RunningServer {
         self.state.signalling()
     }
 
+    /// The database, for the embedding app (it creates meetings for its
+    /// own host mode).
+    pub fn storage(&self) -> &Storage {
+        self.state.storage()
+    }
+
     /// Address the HTTP listener is bound to.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr

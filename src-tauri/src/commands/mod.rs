@@ -4,6 +4,7 @@
 
 pub(crate) mod host;
 pub(crate) mod media;
+pub(crate) mod meeting;
 pub(crate) mod settings;
 
 use serde::Serialize;
@@ -77,7 +78,12 @@ mod tests {
             crate::host::HostStatus::export_all(&config)?;
             crate::settings::Settings::export_all(&config)?;
             crate::settings::RecentMeeting::export_all(&config)?;
-            super::host::FoundHost::export_all(&config)
+            super::host::FoundHost::export_all(&config)?;
+            super::meeting::InstantMeeting::export_all(&config)?;
+            crate::meeting::JoinRequest::export_all(&config)?;
+            crate::meeting::JoinAnswer::export_all(&config)?;
+            crate::meeting::failure::JoinFailure::export_all(&config)?;
+            crate::meeting::update::MeetingUpdate::export_all(&config)
         });
     }
 }

@@ -10,6 +10,10 @@ import type { DeviceState } from "./generated/app/DeviceState";
 import type { FoundHost } from "./generated/app/FoundHost";
 import type { FrameSocket } from "./generated/app/FrameSocket";
 import type { HostStatus } from "./generated/app/HostStatus";
+import type { InstantMeeting } from "./generated/app/InstantMeeting";
+import type { JoinAnswer } from "./generated/app/JoinAnswer";
+import type { JoinRequest } from "./generated/app/JoinRequest";
+import type { MeetingUpdate } from "./generated/app/MeetingUpdate";
 import type { RecentMeeting } from "./generated/app/RecentMeeting";
 import type { Settings } from "./generated/app/Settings";
 
@@ -40,7 +44,30 @@ export const app = {
   recentMeetings: () => invoke<RecentMeeting[]>("recent_meetings"),
   rememberMeeting: (meeting: RecentMeeting) =>
     invoke<RecentMeeting[]>("remember_meeting", { meeting }),
+  /** Rejects with a `JoinFailure`. */
+  meetingJoin: (request: JoinRequest) => invoke<JoinAnswer>("meeting_join", { request }),
+  meetingTrustCertificate: (server: string, fingerprint: string) =>
+    invoke<null>("meeting_trust_certificate", { server, fingerprint }),
+  meetingLeave: () => invoke<null>("meeting_leave"),
+  meetingChat: (text: string) => invoke<null>("meeting_chat", { text }),
+  meetingRaiseHand: (raised: boolean) => invoke<null>("meeting_raise_hand", { raised }),
+  meetingSetMuted: (muted: boolean) => invoke<null>("meeting_set_muted", { muted }),
+  meetingSetCamera: (on: boolean, device: string | null) =>
+    invoke<null>("meeting_set_camera", { on, device }),
+  meetingSetMicrophone: (device: string | null) =>
+    invoke<null>("meeting_set_microphone", { device }),
+  meetingSetSpeaker: (device: string | null) =>
+    invoke<null>("meeting_set_speaker", { device }),
+  meetingSetView: (participant: number, width: number, height: number) =>
+    invoke<null>("meeting_set_view", { participant, width, height }),
+  meetingAdmit: (participant: number, admit: boolean) =>
+    invoke<null>("meeting_admit", { participant, admit }),
+  meetingCreateInstant: () => invoke<InstantMeeting>("meeting_create_instant"),
 };
+
+export function onMeetingUpdate(handler: (update: MeetingUpdate) => void): Promise<UnlistenFn> {
+  return listen<MeetingUpdate>("meeting-event", (e) => handler(e.payload));
+}
 
 export function onMicLevel(handler: (level: number) => void): Promise<UnlistenFn> {
   return listen<number>("mic-level", (e) => handler(e.payload));

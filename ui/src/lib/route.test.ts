@@ -16,5 +16,6 @@ describe("routes", () => {
     expect(parseRoute("").screen).toBe("home");
     expect(parseRoute("#/nowhere").screen).toBe("home");
     expect(parseRoute("#/host").screen).toBe("host");
+    expect(parseRoute("#/meeting?code=abc-defg-hij")).toEqual({ screen: "meeting", code: "abc-defg-hij", host: null });
   });
 });

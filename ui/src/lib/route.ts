@@ -1,9 +1,9 @@
 // The window's screens, addressed by the URL's hash so a reload (and the
 // window test) can open any of them directly.
 
-export type Screen = "home" | "prejoin" | "host" | "settings" | "bench";
+export type Screen = "home" | "prejoin" | "meeting" | "host" | "settings" | "bench";
 
-const SCREENS: readonly Screen[] = ["home", "prejoin", "host", "settings", "bench"];
+const SCREENS: readonly Screen[] = ["home", "prejoin", "meeting", "host", "settings", "bench"];
 
 export interface Route {
   screen: Screen;

@@ -19,6 +19,7 @@ describe("settings form", () => {
   it("records shortcuts from key events, ignoring lone modifiers", () => {
     expect(shortcutFromEvent({ ...keys, ctrlKey: true, shiftKey: true, key: "h" })).toBe("Ctrl+Shift+H");
     expect(shortcutFromEvent({ ...keys, key: "F9" })).toBe("F9");
+    expect(shortcutFromEvent({ ...keys, key: " " })).toBe("Space");
     expect(shortcutFromEvent({ ...keys, ctrlKey: true, key: "Control" })).toBeNull();
   });
 });

@@ -34,6 +34,12 @@ export function shortcutFromEvent(e: {
   if (e.altKey) parts.push("Alt");
   if (e.shiftKey) parts.push("Shift");
   if (e.metaKey) parts.push("Meta");
-  parts.push(e.key.length === 1 ? e.key.toUpperCase() : e.key);
+  parts.push(keyName(e.key));
   return parts.join("+");
+}
+
+/** How a key is written in a shortcut: letters upper case, " " as Space. */
+export function keyName(key: string): string {
+  if (key === " ") return "Space";
+  return key.length === 1 ? key.toUpperCase() : key;
 }

@@ -58,6 +58,10 @@ struct Args {
     no_video: bool,
     #[arg(long)]
     no_audio: bool,
+    /// Sends this chat message once joined (each bot, with --count above 1);
+    /// the summary lists the chat each bot received under "chat"
+    #[arg(long)]
+    say: Option<String>,
 }
 
 fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
@@ -162,7 +166,11 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
         .await
         .map_err(anyhow::Error::new)
         .with_context(|| format!("{name} could not join"))?;
+    if let Some(text) = &args.say {
+        meeting.chat(text.as_str())?;
+    }
     let mut names: HashMap<u64, String> = HashMap::new();
+    let mut chat = Vec::new();
     let deadline = tokio::time::sleep(Duration::from_secs_f64(args.duration.max(0.0)));
     tokio::pin!(deadline);
     let (vw, vh) = args.view;
@@ -181,6 +189,9 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
                 show.extend(participants.into_iter().filter(|p| p.id != you.id));
             }
             Some(MeetingEvent::ParticipantJoined(p)) => show.push(p),
+            Some(MeetingEvent::Chat(message)) => {
+                chat.push(serde_json::json!({ "from": message.name, "text": message.text }));
+            }
             Some(MeetingEvent::MeetingEnded { .. } | MeetingEvent::Removed { .. }) => break,
             Some(MeetingEvent::Connection(confab_client::ConnectionState::Failed(why))) => {
                 bail!("{name} lost the meeting: {why}")
@@ -192,7 +203,7 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
             let _ = meeting.set_view(p.id, vw, vh);
         }
     }
-    let line = bot::summary(
+    let mut line = bot::summary(
         &name,
         meeting.id(),
         joined_at,
@@ -201,6 +212,7 @@ async fn run_bot(i: usize, args: &Args, mut stop: watch::Receiver<bool>) -> anyh
         &meeting.stats(),
         meeting.send_stats(),
     );
+    line["chat"] = serde_json::Value::Array(chat);
     meeting.leave().await?;
     Ok(line.to_string())
 }

@@ -3,4 +3,8 @@
 /**
  * Keyboard shortcuts in the meeting, as `Ctrl+D`-style strings.
  */
-export type Shortcuts = { toggle_microphone: string, toggle_camera: string, leave: string, };
+export type Shortcuts = { toggle_microphone: string, toggle_camera: string, leave: string, 
+/**
+ * Held while muted, the microphone is open (push to talk).
+ */
+push_to_talk: string, raise_hand: string, };
