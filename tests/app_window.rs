@@ -142,7 +142,12 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
     let saved = wait_for_file_containing(&settings, "\"camera_on\": false").await;
     assert!(saved.contains("\"camera_on\": false"), "{saved}");
 
-    // Host mode from the panel: the free tier's lines, on loopback.
+    // Host mode from the panel: the free tier's lines, on loopback. HTTPS
+    // is automatic off loopback only; the host's config file asks for it
+    // here so the panel shows the certificate's fingerprint.
+    let host_dir = app.home.join("data/app.confab.desktop/host");
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::write(host_dir.join("confab.toml"), "tls = \"on\"\n").unwrap();
     app.go("#/host").await;
     let bind = app
         .client
@@ -175,8 +180,35 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
         .unwrap()
         .trim_end_matches(':')
         .to_owned();
-    let health = std::net::TcpStream::connect(&bound);
-    assert!(health.is_ok(), "the host listens on {bound}");
+    // The fingerprint on the panel is the certificate's the server presents:
+    // a client trusting only it completes the handshake.
+    let rows = app.text("[data-testid=host-fingerprint-rows]").await;
+    let hex: Vec<char> = rows.chars().filter(char::is_ascii_hexdigit).collect();
+    assert_eq!(hex.len(), 64, "a SHA-256 fingerprint: {rows}");
+    let fingerprint = hex
+        .chunks(2)
+        .map(|pair| pair.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(":");
+    let tcp = tokio::net::TcpStream::connect(&bound)
+        .await
+        .unwrap_or_else(|e| panic!("the host listens on {bound}: {e}"));
+    confab_client::connect_pinned(tcp, "localhost", &fingerprint)
+        .await
+        .expect("the served certificate has the fingerprint the panel shows");
+    app.client
+        .find(Locator::Css("[data-testid=host-fingerprint] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_for_script(
+        "the fingerprint copied",
+        "const b = document.querySelector('[data-testid=host-fingerprint] button'); \
+         return b && b.textContent.trim() === 'Copied';",
+    )
+    .await;
     app.screenshot(&out.join("host.png")).await;
 
     app.go("#/").await;
