@@ -258,25 +258,58 @@ async fn app_window_says_what_to_do_without_a_camera_and_with_a_busy_microphone(
 
 /// The frame path's cost: nine tiles of the camera preview in a 3×3 grid
 /// for 10 s, with frames delivered and drawn per second and the CPU of the
-/// WebKit web process and of the app. Prints figures for docs/benchmarks.md;
+/// WebKit web process and of the app, once per draw mode (a fresh app each;
+/// `CONFAB_BENCH_DRAW=plain,shared` picks modes and order, default all of
+/// `ui/src/lib/video/drawers.ts`). Prints figures for docs/benchmarks.md;
 /// run with `cargo test -p confab-tests --test app_window -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it alone"]
 async fn frame_path_benchmark_nine_tiles() {
     let _one = ONE_APP.lock().await;
     let out = output_dir("frame_path_benchmark");
-    let app = AppSession::start(&out, "bench", &[("CONFAB_FAKE_DEVICES", "1")]).await;
+    let modes = std::env::var("CONFAB_BENCH_DRAW")
+        .unwrap_or_else(|_| "preserve,plain,shared,convert,worker".into());
+    let mut reports = Vec::new();
+    for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        let report = bench_draw_mode(&out, mode).await;
+        eprintln!("{report}");
+        reports.push(report);
+        std::fs::write(out.join("figures.txt"), reports.join("\n")).unwrap();
+    }
+}
+
+async fn bench_draw_mode(out: &Path, mode: &str) -> String {
+    let app = AppSession::start(
+        out,
+        &format!("bench-{mode}"),
+        &[("CONFAB_FAKE_DEVICES", "1")],
+    )
+    .await;
     app.text("[data-testid=app-version]").await;
     let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
-    app.go("#/bench").await;
-    const COUNTS: &str = "const all = [...(window.confabFrames ?? new Map()).values()]; \
+    app.go(&format!("#/bench?draw={mode}")).await;
+    let shown = app.text("[data-testid=bench-grid]").await;
+    let grid = app
+        .client
+        .find(Locator::Css("[data-testid=bench-grid]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        grid.attr("data-draw").await.unwrap().as_deref(),
+        Some(mode),
+        "the bench runs the mode asked for ({shown})"
+    );
+    const COUNTS: &str = "const problem = document.querySelector('[data-testid=bench-tile] .problem'); \
+        if (problem) return { problem: problem.textContent }; \
+        const all = [...(window.confabFrames ?? new Map()).values()]; \
         if (all.length < 9 || all.some(c => c.drawn === 0)) return null; \
         return { tiles: all.length, received: all.reduce((n, c) => n + c.received, 0), \
                  drawn: all.reduce((n, c) => n + c.drawn, 0), \
                  skipped: all.reduce((n, c) => n + c.skipped, 0), \
                  draw_us: Math.round(1000 * all.reduce((n, c) => n + c.drawMs, 0)), \
                  size: `${all[0].width}x${all[0].height}` };";
-    app.wait_for_script("nine tiles drawing", COUNTS).await;
+    let first = app.wait_for_script("nine tiles drawing", COUNTS).await;
+    assert!(first.get("problem").is_none(), "{mode}: {first}");
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
 
     let web = processes_on_display("WebKitWebProces", app.display());
@@ -301,8 +334,12 @@ async fn frame_path_benchmark_nine_tiles() {
         .collect();
     let secs = started.elapsed().as_secs_f64();
     // How often the page gets to paint at all, and whether it thinks it is visible.
-    let paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
-    app.screenshot(&out.join("bench.png")).await;
+    let paint = app
+        .client
+        .execute_async(PAINT_RATE, vec![])
+        .await
+        .unwrap_or_else(|e| serde_json::json!({ "fps": format!("unknown ({e})") }));
+    app.screenshot(&out.join(format!("bench-{mode}.png"))).await;
 
     let per_s =
         |key: &str| (after[key].as_u64().unwrap() - before[key].as_u64().unwrap()) as f64 / secs;
@@ -313,7 +350,7 @@ async fn frame_path_benchmark_nine_tiles() {
             .sum()
     };
     let report = format!(
-        "tiles {} at {}: delivered {:.1} frames/s ({:.1} per tile), drawn {:.1} frames/s \
+        "{mode}: tiles {} at {}: delivered {:.1} frames/s ({:.1} per tile), drawn {:.1} frames/s \
          ({:.1} per tile), {:.2} ms of draw calls per frame, skipped {:.1}/s; CPU: WebKit web process {:.0}%, app {:.0}% \
          Xvfb {:.0}% (of one core, over {secs:.1} s); page paints {} times/s ({} before video), {}; \
          load average {}",
@@ -335,9 +372,8 @@ async fn frame_path_benchmark_nine_tiles() {
             .unwrap_or_default()
             .trim(),
     );
-    eprintln!("{report}");
-    std::fs::write(out.join("figures.txt"), &report).unwrap();
     app.close().await;
+    report
 }
 
 const PAINT_RATE: &str = "const done = arguments[0]; let n = 0; const t0 = performance.now(); \
