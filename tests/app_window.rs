@@ -154,7 +154,12 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
     let saved = wait_for_file_containing(&settings, "\"camera_on\": false").await;
     assert!(saved.contains("\"camera_on\": false"), "{saved}");
 
-    // Host mode from the panel: the free tier's lines, on loopback.
+    // Host mode from the panel: the free tier's lines, on loopback. HTTPS
+    // is automatic off loopback only; the host's config file asks for it
+    // here so the panel shows the certificate's fingerprint.
+    let host_dir = app.home.join("data/app.confab.desktop/host");
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::write(host_dir.join("confab.toml"), "tls = \"on\"\n").unwrap();
     start_loopback_host(&app).await;
     let summary = app.text("[data-testid=licence-summary]").await;
     assert!(summary.starts_with("Free tier: 5 lines"), "{summary}");
@@ -167,8 +172,35 @@ async fn app_window_shows_home_prejoin_with_a_live_preview_and_host_mode() {
         .unwrap()
         .trim_end_matches(':')
         .to_owned();
-    let health = std::net::TcpStream::connect(&bound);
-    assert!(health.is_ok(), "the host listens on {bound}");
+    // The fingerprint on the panel is the certificate's the server presents:
+    // a client trusting only it completes the handshake.
+    let rows = app.text("[data-testid=host-fingerprint-rows]").await;
+    let hex: Vec<char> = rows.chars().filter(char::is_ascii_hexdigit).collect();
+    assert_eq!(hex.len(), 64, "a SHA-256 fingerprint: {rows}");
+    let fingerprint = hex
+        .chunks(2)
+        .map(|pair| pair.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(":");
+    let tcp = tokio::net::TcpStream::connect(&bound)
+        .await
+        .unwrap_or_else(|e| panic!("the host listens on {bound}: {e}"));
+    confab_client::connect_pinned(tcp, "localhost", &fingerprint)
+        .await
+        .expect("the served certificate has the fingerprint the panel shows");
+    app.client
+        .find(Locator::Css("[data-testid=host-fingerprint] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_for_script(
+        "the fingerprint copied",
+        "const b = document.querySelector('[data-testid=host-fingerprint] button'); \
+         return b && b.textContent.trim() === 'Copied';",
+    )
+    .await;
     app.screenshot(&out.join("host.png")).await;
 
     app.go("#/").await;
@@ -487,21 +519,50 @@ async fn app_window_meeting_with_a_bot_chat_and_leave() {
 
 /// The frame path's cost: nine tiles of the camera preview in a 3×3 grid
 /// for 10 s, with frames delivered and drawn per second and the CPU of the
-/// WebKit web process and of the app. Prints figures for docs/benchmarks.md;
+/// WebKit web process and of the app, once per draw mode (a fresh app each;
+/// `CONFAB_BENCH_DRAW=plain,shared` picks modes and order, default all of
+/// `ui/src/lib/video/drawers.ts`). Prints figures for docs/benchmarks.md;
 /// run with `cargo test -p confab-tests --test app_window -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it alone"]
 async fn frame_path_benchmark_nine_tiles() {
     let _one = ONE_APP.lock().await;
     let out = output_dir("frame_path_benchmark");
-    let app = AppSession::start(&out, "bench", &[("CONFAB_FAKE_DEVICES", "1")]).await;
+    let modes = std::env::var("CONFAB_BENCH_DRAW")
+        .unwrap_or_else(|_| "preserve,plain,shared,convert,worker".into());
+    let mut reports = Vec::new();
+    for mode in modes.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        let report = bench_draw_mode(&out, mode).await;
+        eprintln!("{report}");
+        reports.push(report);
+        std::fs::write(out.join("figures.txt"), reports.join("\n")).unwrap();
+    }
+}
+
+async fn bench_draw_mode(out: &Path, mode: &str) -> String {
+    let app = AppSession::start(
+        out,
+        &format!("bench-{mode}"),
+        &[("CONFAB_FAKE_DEVICES", "1")],
+    )
+    .await;
     app.text("[data-testid=app-version]").await;
     let idle_paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
-    app.go("#/bench").await;
-    let report = measure_tiles(&app, &out, 9, &idle_paint, "bench.png").await;
-    eprintln!("{report}");
-    std::fs::write(out.join("figures.txt"), &report).unwrap();
+    app.go(&format!("#/bench?draw={mode}")).await;
+    let shown = app.text("[data-testid=bench-grid]").await;
+    let grid = app
+        .client
+        .find(Locator::Css("[data-testid=bench-grid]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        grid.attr("data-draw").await.unwrap().as_deref(),
+        Some(mode),
+        "the bench runs the mode asked for ({shown})"
+    );
+    let report = measure_tiles(&app, out, 9, &idle_paint, &format!("bench-{mode}.png")).await;
     app.close().await;
+    format!("{mode}: {report}")
 }
 
 /// Frames delivered and drawn per second in `tiles` tiles now drawing,
@@ -514,7 +575,9 @@ async fn measure_tiles(
     idle_paint: &serde_json::Value,
     shot: &str,
 ) -> String {
-    let counts = "const all = [...(window.confabFrames ?? new Map()).values()]; \
+    let counts = "const problem = document.querySelector('[data-testid=bench-tile] .problem'); \
+        if (problem) return { problem: problem.textContent }; \
+        const all = [...(window.confabFrames ?? new Map()).values()]; \
         if (all.length < TILES || all.some(c => c.drawn === 0)) return null; \
         return { tiles: all.length, received: all.reduce((n, c) => n + c.received, 0), \
                  drawn: all.reduce((n, c) => n + c.drawn, 0), \
@@ -522,8 +585,10 @@ async fn measure_tiles(
                  draw_us: Math.round(1000 * all.reduce((n, c) => n + c.drawMs, 0)), \
                  size: `${all[0].width}x${all[0].height}` };"
         .replace("TILES", &tiles.to_string());
-    app.wait_for_script(&format!("{tiles} tiles drawing"), &counts)
+    let first = app
+        .wait_for_script(&format!("{tiles} tiles drawing"), &counts)
         .await;
+    assert!(first.get("problem").is_none(), "{shot}: {first}");
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
 
     let web = processes_on_display("WebKitWebProces", app.display());
@@ -548,7 +613,11 @@ async fn measure_tiles(
         .collect();
     let secs = started.elapsed().as_secs_f64();
     // How often the page gets to paint at all, and whether it thinks it is visible.
-    let paint = app.client.execute_async(PAINT_RATE, vec![]).await.unwrap();
+    let paint = app
+        .client
+        .execute_async(PAINT_RATE, vec![])
+        .await
+        .unwrap_or_else(|e| serde_json::json!({ "fps": format!("unknown ({e})") }));
     app.screenshot(&out.join(shot)).await;
 
     let per_s =

@@ -33,6 +33,11 @@ pub struct HostStatus {
     /// Where colleagues on the office network reach it; empty when it
     /// listens on loopback only.
     pub lan_urls: Vec<HostUrl>,
+    /// SHA-256 of the certificate the server presents, colon-separated
+    /// upper-case hex, when it speaks HTTPS: what colleagues compare with
+    /// the fingerprint their browser shows before trusting a self-signed
+    /// certificate.
+    pub tls_fingerprint: Option<String>,
     /// The admin console, as this computer reaches it.
     pub admin_url: Option<String>,
     /// While no admin password is set: the one-time link that sets it.
@@ -157,6 +162,7 @@ impl Host {
                 running: false,
                 bound: None,
                 lan_urls: Vec::new(),
+                tls_fingerprint: None,
                 admin_url: None,
                 admin_setup_url: None,
                 lines_in_use: 0,
@@ -183,6 +189,7 @@ impl Host {
             running: true,
             bound: Some(bound.to_string()),
             lan_urls,
+            tls_fingerprint: server.tls().map(|tls| tls.fingerprint().to_owned()),
             admin_url: Some(format!("{}/admin", server.base_url())),
             admin_setup_url: server.admin_setup_link().map(str::to_owned),
             lines_in_use: in_use,
@@ -339,6 +346,7 @@ mod tests {
         assert!(status.running);
         assert_eq!((status.lines_in_use, status.lines_licensed), (0, 5));
         assert!(status.lan_urls.is_empty(), "loopback is not for colleagues");
+        assert_eq!(status.tls_fingerprint, None, "plain HTTP on loopback");
         let summary = status.licence_summary.unwrap();
         assert!(summary.starts_with("Free tier"), "{summary}");
         assert!(
@@ -362,6 +370,45 @@ mod tests {
         host.stop().await.unwrap();
         assert!(!host.status().await.unwrap().running);
         assert!(matches!(host.admin_page(), Err(HostError::NotRunning)));
+    }
+
+    #[tokio::test]
+    async fn the_status_carries_the_fingerprint_of_the_certificate_the_server_presents() {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("host");
+        // HTTPS is automatic off loopback; tests stay on loopback and ask for it.
+        std::fs::create_dir_all(&data_dir).unwrap();
+        std::fs::write(data_dir.join("confab.toml"), "tls = \"on\"\n").unwrap();
+        let mut host = Host::new(data_dir);
+
+        let status = host.start("127.0.0.1:0").await.unwrap();
+        let fingerprint = status
+            .tls_fingerprint
+            .expect("an HTTPS host has a fingerprint");
+        assert_eq!(fingerprint.len(), 32 * 3 - 1, "{fingerprint}");
+        assert!(status.admin_url.unwrap().starts_with("https://127.0.0.1:"));
+        let bound = status.bound.unwrap();
+
+        // A client that trusts only that fingerprint completes the handshake;
+        // one pinning any other certificate is refused.
+        let tcp = tokio::net::TcpStream::connect(&bound).await.unwrap();
+        confab_client::connect_pinned(tcp, "localhost", &fingerprint)
+            .await
+            .expect("the served certificate has the fingerprint the panel shows");
+        let other = confab_proto::tls_fingerprint(b"another certificate");
+        let tcp = tokio::net::TcpStream::connect(&bound).await.unwrap();
+        assert!(
+            confab_client::connect_pinned(tcp, "localhost", &other)
+                .await
+                .is_err()
+        );
+
+        // It stays the same across a restart: colleagues compare it once.
+        host.stop().await.unwrap();
+        let again = host.start("127.0.0.1:0").await.unwrap();
+        assert_eq!(again.tls_fingerprint.as_deref(), Some(fingerprint.as_str()));
+        host.stop().await.unwrap();
+        assert_eq!(host.status().await.unwrap().tls_fingerprint, None);
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 // microphones join one meeting through the real SFU, see and hear each
 // other (WebRTC getStats), and leaving removes the tile on the other side.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { chromium, expect, test, type Browser, type Page } from "@playwright/test";
+import { chromium, expect, test, type Browser, type Page, type WebSocketRoute } from "@playwright/test";
 import { GUEST_DIR, required } from "./env";
 import { startExtraParticipant } from "./extra-participant";
 import { createMeeting, lines } from "./meetings";
@@ -173,6 +173,123 @@ test("two browser guests see and hear each other, and leaving removes the tile",
   await expect(ana.getByText("Only you so far")).toBeVisible();
   await ana.getByRole("button", { name: "Leave" }).click();
   await loud.close();
+});
+
+/**
+ * Routes a page's signalling sockets through the test, so it can drop them
+ * as a network would (the server sees the socket close without `leave`)
+ * and keep new ones from connecting for a while. With `spoilResume` the
+ * page's `resume` carries a token the server does not know, as when the
+ * seat was given back while the page was away.
+ */
+async function flakyNetwork(page: Page) {
+  const live: WebSocketRoute[] = [];
+  const network = {
+    offline: false,
+    spoilResume: false,
+    connections: 0,
+    refused: 0,
+    async drop() {
+      network.offline = true;
+      for (const ws of live.splice(0)) await ws.close({ code: 4000, reason: "network down (test)" });
+    },
+  };
+  await page.routeWebSocket(/\/ws$/, async (ws) => {
+    if (network.offline) {
+      network.refused += 1;
+      await ws.close({ code: 4000, reason: "network down (test)" });
+      return;
+    }
+    network.connections += 1;
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const spoil = network.spoilResume && typeof message === "string" && message.includes('"type":"resume"');
+      server.send(spoil ? JSON.stringify({ type: "resume", token: "AAAAAAAAAAAAAAAAAAAAAA" }) : message);
+    });
+    ws.onClose(() => void server.close());
+    server.onClose(() => void ws.close());
+    live.push(ws);
+  });
+  return network;
+}
+
+test("a guest whose socket drops resumes its seat, and the others keep seeing its video", async ({ browser, request }) => {
+  required("CONFAB_BASE_URL");
+  mkdirSync(GUEST_DIR, { recursive: true });
+  const code = await createMeeting(request, { title: "Flaky network" });
+  const ana = await guestPage(browser);
+  const ben = await guestPage(browser);
+  const network = await flakyNetwork(ben);
+  await join(ana, code, "Ana");
+  await expect(ana.getByRole("figure", { name: "Ana (you)" })).toBeVisible();
+  await join(ben, code, "Ben");
+  for (const page of [ana, ben]) {
+    await expect(page.getByText("2 in the meeting")).toBeVisible();
+    await expect.poll(() => received(page), { timeout: 20_000 }).toMatchObject({ videoStreams: 1 });
+  }
+  const linesBefore = (await lines(request)).in_use;
+  expect(network.connections).toBe(1);
+
+  // The network goes away: Ben's page says so and keeps the call on screen.
+  await network.drop();
+  await expect(ben.getByTestId("reconnecting")).toHaveText("Reconnecting…");
+  await expect(ben.getByRole("figure", { name: "Ana", exact: true })).toBeVisible();
+  await expect(ben.getByRole("button", { name: "Join", exact: true })).toHaveCount(0);
+  // It tries again (and fails) while the server holds the seat.
+  await expect.poll(() => network.refused, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  await expect(ben.getByTestId("reconnecting")).toBeVisible();
+
+  // It comes back: the same seat, not a second one, and media flows again.
+  network.offline = false;
+  await expect(ben.getByTestId("reconnecting")).toHaveCount(0, { timeout: 15_000 });
+  expect(network.connections).toBe(2);
+  for (const page of [ana, ben]) await expect(page.getByText("2 in the meeting")).toBeVisible();
+  await expect(ana.getByRole("figure", { name: "Ben", exact: true })).toHaveCount(1);
+  expect((await lines(request)).in_use).toBe(linesBefore);
+  // Ben offered again on a new peer connection; Ana receives it in the same
+  // peer connection and keeps decoding Ben's video, and Ben sees Ana.
+  const peers = await ben.evaluate(() => ((window as unknown as Hooked).__confabPeers ?? []).length);
+  expect(peers).toBe(2);
+  const anaBefore = await received(ana);
+  await expect
+    .poll(async () => (await received(ana)).framesDecoded - anaBefore.framesDecoded, {
+      timeout: 20_000,
+      message: "Ana decodes new frames of Ben after the reconnect",
+    })
+    .toBeGreaterThan(30);
+  await expect.poll(() => received(ben), { timeout: 20_000 }).toMatchObject({ videoStreams: 1 });
+  await ben.screenshot({ path: `${GUEST_DIR}/after-reconnect-ben.png` });
+
+  for (const page of [ben, ana]) {
+    await page.getByRole("button", { name: "Leave" }).click();
+    await expect(page.getByRole("heading", { name: "You left the meeting" })).toBeVisible();
+  }
+});
+
+test("a guest whose seat is gone when it reconnects is back at the join form with the server's sentence", async ({
+  browser,
+  request,
+}) => {
+  required("CONFAB_BASE_URL");
+  const code = await createMeeting(request, { title: "Gone" });
+  const page = await guestPage(browser);
+  const network = await flakyNetwork(page);
+  const errors = serverErrors(page, "resume_failed");
+  const linesBefore = (await lines(request)).in_use;
+  await join(page, code, "Dana");
+  await expect(page.getByRole("figure", { name: "Dana (you)" })).toBeVisible();
+  network.spoilResume = true;
+  await network.drop();
+  network.offline = false;
+  await expect.poll(() => errors.length, { timeout: 15_000 }).toBe(1);
+  await expect(page.getByRole("alert")).toHaveText(errors[0]!);
+  await expect(page.getByLabel("Your name")).toHaveValue("Dana");
+  await expect(page.getByRole("button", { name: "Join", exact: true })).toBeEnabled();
+  expect(network.connections).toBe(2);
+  // The seat held for the page is given back at the heartbeat timeout.
+  await expect
+    .poll(async () => (await lines(request)).in_use, { timeout: 30_000, intervals: [1000] })
+    .toBe(linesBefore);
 });
 
 test("a wrong passcode shows the server's sentence and the form stays", async ({ browser, request }) => {

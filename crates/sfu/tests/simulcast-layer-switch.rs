@@ -192,7 +192,14 @@ fn a_keyframe_asked_for_too_soon_after_another_is_asked_for_when_allowed() {
     world.connect_all();
     world.run(Duration::from_secs(1));
     let top = Rid::from("h");
-    let asked = |world: &World| world.client(1).keyframe_requests.get(&top).copied().unwrap_or(0);
+    let asked = |world: &World| {
+        world
+            .client(1)
+            .keyframe_requests
+            .get(&top)
+            .copied()
+            .unwrap_or(0)
+    };
 
     world.sfu.set_view(2, 1, BIG).expect("known peers");
     world.drive_sfu();

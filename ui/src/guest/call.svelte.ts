@@ -1,11 +1,15 @@
 // One guest's meeting: signalling, the one RTCPeerConnection, and what the
 // page shows. The flow is docs/protocol.md's: hello, join, (lobby,) joined,
 // one offer with 1 + 1 send and RECEIVE_SLOTS × 2 receive lines, answer,
-// then media_slots say which receive lines carry whom.
+// then media_slots say which receive lines carry whom. When the socket
+// drops during the call it resumes the seat with the token from `joined`
+// on a new socket (backing off, for as long as the server holds the seat)
+// and offers media again, as the Rust client does.
 import type { GuestMeeting } from "../lib/generated/GuestMeeting";
 import type { Participant } from "../lib/generated/Participant";
 import type { ServerMessage } from "../lib/generated/ServerMessage";
 import { CAMERA, RECEIVE_SLOTS, forwardedCodecs, layerActivity, simulcastEncodings, simulcastSendRids, viewSize } from "./lib/media";
+import { resumeDelay } from "../lib/backoff";
 import { signallingUrl } from "./lib/meeting";
 import { Signalling } from "./lib/signalling";
 
@@ -31,9 +35,17 @@ export class Call {
   audioMuted = $state(false);
   videoMuted = $state(false);
   local = $state.raw<MediaStream | null>(null);
+  /** The socket dropped during the call and the seat is being resumed. */
+  reconnecting = $state(false);
 
   private signalling: Signalling | null = null;
   private pc: RTCPeerConnection | null = null;
+  /**
+   * After a resume, the media connection the new offer replaces. It is
+   * closed only once the answer says the server has let go of it: closing
+   * it earlier sends a DTLS close the server takes for the guest leaving.
+   */
+  private replaced: RTCPeerConnection | null = null;
   private videoSender: RTCRtpSender | null = null;
   private answered = false;
   // Bookkeeping for `view` messages, not shown: plain maps on purpose.
@@ -44,6 +56,13 @@ export class Call {
   /** Encoding changes are applied one after another (setParameters must not overlap). */
   private layers: Promise<void> = Promise.resolve();
   private readonly meeting: GuestMeeting;
+  /** From the last `joined`; each works once. */
+  private resumeToken: string | null = null;
+  private heartbeatMs = 5000;
+  /** The layers the server last asked us to send. */
+  private rids: string[] = [];
+  /** While resuming: when the socket dropped, tries so far, the next try. */
+  private resume: { droppedAt: number; attempts: number; timer?: ReturnType<typeof setTimeout> } | null = null;
 
   constructor(meeting: GuestMeeting) {
     this.meeting = meeting;
@@ -60,10 +79,14 @@ export class Call {
     });
     this.audioMuted = false;
     this.videoMuted = false;
+    this.connect(name, passcode);
+  }
+
+  private connect(name: string, passcode: string): void {
     this.signalling = new Signalling(
       signallingUrl(window.location),
       (message) => this.onMessage(message, name, passcode),
-      () => this.onLost(),
+      () => this.onLost(name, passcode),
     );
   }
 
@@ -102,6 +125,11 @@ export class Call {
   private onMessage(message: ServerMessage, name: string, passcode: string): void {
     switch (message.type) {
       case "welcome":
+        this.heartbeatMs = message.heartbeat_interval_ms;
+        if (this.resume && this.resumeToken) {
+          this.signalling?.send({ type: "resume", token: this.resumeToken });
+          break;
+        }
         this.signalling?.send({
           type: "join",
           meeting: this.meeting.code,
@@ -114,6 +142,13 @@ export class Call {
         this.phase = "lobby";
         break;
       case "joined":
+        this.resumeToken = message.resume_token;
+        if (this.resume) {
+          clearTimeout(this.resume.timer);
+          this.resume = null;
+          this.reconnecting = false;
+          this.notice = null;
+        }
         this.me = message.you;
         this.remotes = message.participants
           .filter((p) => p.id !== message.you.id)
@@ -125,13 +160,16 @@ export class Call {
         });
         break;
       case "error":
-        if (this.phase === "in") this.notice = message.message;
+        if (message.code === "resume_failed") this.end(message.message, "form");
+        else if (this.phase === "in") this.notice = message.message;
         else this.end(message.message);
         break;
       case "answer":
         this.pc
           ?.setRemoteDescription({ type: "answer", sdp: message.sdp })
           .then(() => {
+            this.replaced?.close();
+            this.replaced = null;
             this.answered = true;
             this.flushViews();
           })
@@ -176,6 +214,7 @@ export class Call {
         this.updateRemote(message.participant, (r) => ({ ...r, audioMid: null, videoMid: null, stream: null }));
         break;
       case "send_layers":
+        this.rids = message.rids;
         this.setLayers(message.rids);
         break;
       case "active_speaker":
@@ -198,8 +237,21 @@ export class Call {
     }
   }
 
-  private onLost(): void {
+  private onLost(name: string, passcode: string): void {
     if (this.phase === "left" || this.phase === "form") return;
+    if (this.phase === "in" && this.resumeToken) {
+      this.signalling = null;
+      this.resume ??= { droppedAt: performance.now(), attempts: 0 };
+      this.reconnecting = true;
+      // The server holds the seat for its heartbeat timeout, three intervals.
+      const wait = resumeDelay(this.resume.attempts++, performance.now() - this.resume.droppedAt, 3 * this.heartbeatMs);
+      if (wait === null) {
+        this.end("The connection to the server was lost for too long. Join again to continue.", "form");
+        return;
+      }
+      this.resume.timer = setTimeout(() => this.connect(name, passcode), wait);
+      return;
+    }
     this.end(
       this.phase === "in"
         ? "The connection to the server was lost. Join again to continue."
@@ -207,13 +259,23 @@ export class Call {
     );
   }
 
-  /** Stops everything; `reason` is shown, or the call simply ends (left) / goes back to the form. */
-  private end(reason: string | null): void {
+  /**
+   * Stops everything; `reason` is shown, or the call simply ends (left) /
+   * goes back to the form. `then` overrides where the page goes.
+   */
+  private end(reason: string | null, then?: Phase): void {
     const wasIn = this.phase === "in" || this.phase === "lobby";
+    clearTimeout(this.resume?.timer);
+    this.resume = null;
+    this.reconnecting = false;
+    this.resumeToken = null;
+    this.rids = [];
     this.signalling?.close();
     this.signalling = null;
     this.pc?.close();
     this.pc = null;
+    this.replaced?.close();
+    this.replaced = null;
     this.videoSender = null;
     this.answered = false;
     this.views.clear();
@@ -223,14 +285,19 @@ export class Call {
     this.remotes = [];
     this.speaker = null;
     this.error = reason;
-    this.phase = wasIn || reason === null ? "left" : "form";
+    this.phase = then ?? (wasIn || reason === null ? "left" : "form");
   }
 
   private async startMedia(): Promise<void> {
+    // After a resume the new offer replaces the old media connection.
+    this.replaced?.close();
+    this.replaced = this.pc;
+    this.answered = false;
+    this.sentViews.clear();
     const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
     this.pc = pc;
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed") {
+      if (pc === this.pc && pc.connectionState === "failed") {
         this.notice = "Audio and video lost their connection to the server.";
       }
     };
@@ -256,8 +323,9 @@ export class Call {
       console.warn("simulcast layers are not offered lowest first:", rids);
     }
     this.signalling?.send({ type: "offer", sdp: offer.sdp ?? "" });
-    // The server asks for layers as people arrive; until then nobody receives us.
-    this.setLayers([]);
+    // The server asks for layers as people arrive; until then nobody
+    // receives us (after a resume, the layers it asked for last).
+    this.setLayers(this.rids);
   }
 
   /** A stream of the receive tracks behind these mids. */

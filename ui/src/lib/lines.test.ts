@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bindScope, checkBind, linesInUse, svgDataUrl } from "./lines";
+import { bindScope, checkBind, fingerprintRows, linesInUse, svgDataUrl } from "./lines";
 
 describe("host panel wording", () => {
   it("counts lines like a phone system", () => {
@@ -34,5 +34,26 @@ describe("checkBind", () => {
     expect(checkBind("0.0.0.0").ok).toBe(false);
     expect(checkBind("300.0.0.1:80").ok).toBe(false);
     expect(checkBind("0.0.0.0:70000")).toEqual({ ok: false, error: "Port 70000 is above 65535." });
+  });
+});
+
+describe("fingerprintRows", () => {
+  const hex = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, "0").toUpperCase());
+
+  it("splits a SHA-256 fingerprint into four rows of eight bytes", () => {
+    const rows = fingerprintRows(hex.join(":"));
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toBe("00:01:02:03:04:05:06:07");
+    expect(rows[3]).toBe("18:19:1A:1B:1C:1D:1E:1F");
+  });
+
+  it("reads the forms browsers show: spaces, lower case, no separators", () => {
+    const expected = fingerprintRows(hex.join(":"));
+    expect(fingerprintRows(hex.join(" ").toLowerCase())).toEqual(expected);
+    expect(fingerprintRows(hex.join(""))).toEqual(expected);
+  });
+
+  it("gives nothing for an empty fingerprint", () => {
+    expect(fingerprintRows("")).toEqual([]);
   });
 });

@@ -39,3 +39,15 @@ export function bindScope(bind: string): string {
   }
   return "Colleagues reach this computer at that address.";
 }
+
+/**
+ * A certificate fingerprint (32 colon-separated bytes) as four rows of eight
+ * bytes, so two people can compare it row by row, whatever separators or
+ * case their browser uses ("AB CD …" in Chromium, "AB:CD:…" in Firefox).
+ */
+export function fingerprintRows(fingerprint: string, bytesPerRow = 8): string[] {
+  const bytes = fingerprint.toUpperCase().match(/[0-9A-F]{2}/g) ?? [];
+  const rows: string[] = [];
+  for (let i = 0; i < bytes.length; i += bytesPerRow) rows.push(bytes.slice(i, i + bytesPerRow).join(":"));
+  return rows;
+}

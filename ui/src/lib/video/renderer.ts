@@ -6,6 +6,18 @@
 
 import type { I420Frame } from "./frame";
 
+/** The planes a renderer draws: a frame from the socket, or one a worker received. */
+export type I420Planes = Pick<I420Frame, "width" | "height" | "y" | "u" | "v">;
+
+export interface RendererOptions {
+  /**
+   * Keep the picture in the drawing buffer after it is shown, so a later
+   * task can read it back (the window test reads the preview's pixels).
+   * Dropping it measured no faster on software GL (docs/benchmarks.md).
+   */
+  preserveDrawingBuffer?: boolean;
+}
+
 const VERTEX = `#version 300 es
 in vec2 position;
 out vec2 uv;
@@ -51,17 +63,17 @@ export class I420Renderer {
   private readonly textures: WebGLTexture[];
   private size: { width: number; height: number } | null = null;
 
-  /**
-   * `preserveDrawingBuffer` keeps the last picture readable (tests read
-   * pixels back, and a tile that is not redrawn must not go blank).
-   */
-  constructor(readonly canvas: HTMLCanvasElement) {
+  /** Works on a page's canvas and on an `OffscreenCanvas` in a worker. */
+  constructor(
+    readonly canvas: HTMLCanvasElement | OffscreenCanvas,
+    options: RendererOptions = {},
+  ) {
     const gl = canvas.getContext("webgl2", {
       alpha: false,
       antialias: false,
       depth: false,
-      preserveDrawingBuffer: true,
-    });
+      preserveDrawingBuffer: options.preserveDrawingBuffer ?? false,
+    }) as WebGL2RenderingContext | null;
     if (!gl) throw new RendererError("this window has no WebGL2");
     this.gl = gl;
     const program = gl.createProgram();
@@ -100,7 +112,7 @@ export class I420Renderer {
   }
 
   /** Draws a frame; the canvas takes the frame's size (CSS scales it). */
-  draw(frame: I420Frame): void {
+  draw(frame: I420Planes): void {
     const gl = this.gl;
     const { width, height } = frame;
     const resized = this.size?.width !== width || this.size?.height !== height;

@@ -3,6 +3,7 @@
 // one at a time per tile: the app sends a tile's next frame (the newest)
 // only after the page acks the last one, so nothing queues in the page.
 
+import { reconnectDelay } from "../backoff";
 import { parseFrame, type I420Frame } from "./frame";
 
 export type FrameHandler = (frame: I420Frame) => void;
@@ -17,11 +18,6 @@ interface Tile {
 export interface SocketAddress {
   port: number;
   token: string;
-}
-
-/** Waits between reconnection attempts, growing to at most 5 s. */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
 }
 
 export class FrameSocket {

@@ -15,6 +15,13 @@ bound: string | null,
  */
 lan_urls: Array<HostUrl>, 
 /**
+ * SHA-256 of the certificate the server presents, colon-separated
+ * upper-case hex, when it speaks HTTPS: what colleagues compare with
+ * the fingerprint their browser shows before trusting a self-signed
+ * certificate.
+ */
+tls_fingerprint: string | null, 
+/**
  * The admin console, as this computer reaches it.
  */
 admin_url: string | null, 
