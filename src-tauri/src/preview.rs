@@ -7,13 +7,13 @@
 //! window test gets a camera on a machine without one.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use confab_devices::fake::FakeCatalog;
 use confab_devices::{
-    CameraFormat, DeviceCatalog, DeviceError, DeviceId, DeviceKind, RecvError, SystemCatalog,
+    CameraFormat, DeviceCatalog, DeviceError, DeviceId, DeviceKind, DeviceThread, RecvError,
+    SystemCatalog,
 };
 use confab_media::synth::audio::Babble;
 use confab_media::synth::video::TestPattern;
@@ -180,26 +180,13 @@ pub trait PreviewEvents: Send + Sync + 'static {
     fn device_changed(&self, kind: DeviceKind, state: DeviceState);
 }
 
-struct Worker {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
-}
-
-impl Worker {
-    fn end(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // The thread checks the flag at least every 100 ms.
-        let _ = self.thread.join();
-    }
-}
-
 /// The running preview devices.
 pub struct Preview {
     catalog: Arc<dyn DeviceCatalog>,
     hub: Arc<FrameHub>,
     events: Arc<dyn PreviewEvents>,
-    camera: Option<Worker>,
-    microphone: Option<Worker>,
+    camera: Option<DeviceThread>,
+    microphone: Option<DeviceThread>,
 }
 
 impl std::fmt::Debug for Preview {
@@ -245,13 +232,8 @@ impl Preview {
             Err(e) => return DeviceState::failed(kind, &e),
         };
         let name = camera.info().name.clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (flag, hub, events) = (
-            Arc::clone(&stop),
-            Arc::clone(&self.hub),
-            Arc::clone(&self.events),
-        );
-        let thread = std::thread::spawn(move || {
+        let (hub, events) = (Arc::clone(&self.hub), Arc::clone(&self.events));
+        let thread = DeviceThread::spawn("confab preview camera", move |flag| {
             let _camera = camera;
             while !flag.load(Ordering::SeqCst) {
                 match frames.recv_timeout(POLL) {
@@ -266,13 +248,16 @@ impl Preview {
             }
             hub.clear(SELF_STREAM);
         });
-        self.camera = Some(Worker { stop, thread });
+        match thread {
+            Ok(thread) => self.camera = Some(thread),
+            Err(e) => return DeviceState::failed(kind, &DeviceError::Thread(e.to_string())),
+        }
         DeviceState::on(&name)
     }
 
     pub fn stop_camera(&mut self) {
         if let Some(worker) = self.camera.take() {
-            worker.end();
+            worker.stop();
         }
         self.hub.clear(SELF_STREAM);
     }
@@ -290,9 +275,8 @@ impl Preview {
             Err(e) => return DeviceState::failed(kind, &e),
         };
         let name = mic.info().name.clone();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (flag, events) = (Arc::clone(&stop), Arc::clone(&self.events));
-        let thread = std::thread::spawn(move || {
+        let events = Arc::clone(&self.events);
+        let thread = DeviceThread::spawn("confab preview microphone", move |flag| {
             let _mic = mic;
             let mut meter = LevelMeter::default();
             while !flag.load(Ordering::SeqCst) {
@@ -312,13 +296,16 @@ impl Preview {
             }
             events.level(0.0);
         });
-        self.microphone = Some(Worker { stop, thread });
+        match thread {
+            Ok(thread) => self.microphone = Some(thread),
+            Err(e) => return DeviceState::failed(kind, &DeviceError::Thread(e.to_string())),
+        }
         DeviceState::on(&name)
     }
 
     pub fn stop_microphone(&mut self) {
         if let Some(worker) = self.microphone.take() {
-            worker.end();
+            worker.stop();
         }
     }
 }

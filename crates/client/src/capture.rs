@@ -7,11 +7,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use confab_devices::{
-    AudioFrame, Camera, FrameReceiver, Microphone, RecvError, SAMPLES_PER_10MS, VideoFrame,
+    AudioFrame, Camera, DeviceThread, FrameReceiver, Microphone, RecvError, SAMPLES_PER_10MS,
+    VideoFrame,
 };
 use confab_media::audio::mixer::audio_level;
 use confab_media::audio::opus::{
@@ -84,23 +84,6 @@ impl Default for VideoControl {
 /// Called with every picture the camera delivers (the self view).
 pub type LocalVideoCallback = Arc<dyn Fn(&VideoFrame) + Send + Sync>;
 
-/// One capture thread and its own stop flag, so a device can be swapped
-/// while the other keeps running.
-#[derive(Debug)]
-struct Worker {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
-}
-
-impl Worker {
-    /// Stops the thread and waits for it (it checks the flag every [`POLL`])
-    /// so the device is released before another is opened.
-    fn end(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = self.thread.join();
-    }
-}
-
 /// Running capture threads; stops them when dropped. The camera and the
 /// microphone can each be replaced (or removed) while the meeting runs.
 pub(crate) struct Capture {
@@ -117,8 +100,8 @@ pub(crate) struct Capture {
     audio_clock: Arc<AtomicU64>,
     video_clock: Arc<Mutex<Duration>>,
     on_local: Option<LocalVideoCallback>,
-    microphone: Option<Worker>,
-    camera: Option<Worker>,
+    microphone: Option<DeviceThread>,
+    camera: Option<DeviceThread>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -136,7 +119,7 @@ impl Drop for Capture {
             .into_iter()
             .flatten()
         {
-            worker.end();
+            worker.stop();
         }
     }
 }
@@ -185,32 +168,28 @@ impl Capture {
         microphone: Option<Box<dyn Microphone>>,
     ) -> Result<(), ClientError> {
         if let Some(old) = self.microphone.take() {
-            old.end();
+            old.stop();
         }
         let Some(mut mic) = microphone else {
             return Ok(());
         };
         let frames = mic.start()?;
-        let stop = Arc::new(AtomicBool::new(false));
         let audio = AudioLoop {
             processing: self.processing,
             far: Arc::clone(&self.far),
             out: self.out.clone(),
-            stop: Arc::clone(&stop),
             muted: Arc::clone(&self.audio_muted),
             stats: Arc::clone(&self.stats),
             clock: Arc::clone(&self.audio_clock),
         };
-        let thread = std::thread::Builder::new()
-            .name("confab audio send".into())
-            .spawn(move || {
-                let out = audio.out.clone();
-                if let Err(e) = audio.run(&frames) {
-                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
-                }
-                mic.stop();
-            })?;
-        self.microphone = Some(Worker { stop, thread });
+        let thread = DeviceThread::spawn("confab audio send", move |stop| {
+            let out = audio.out.clone();
+            if let Err(e) = audio.run(&frames, &stop) {
+                let _ = out.try_send(Outgoing::Failed(e.to_string()));
+            }
+            mic.stop();
+        })?;
+        self.microphone = Some(thread);
         Ok(())
     }
 
@@ -222,33 +201,29 @@ impl Capture {
         camera: Option<Box<dyn Camera>>,
     ) -> Result<(), ClientError> {
         if let Some(old) = self.camera.take() {
-            old.end();
+            old.stop();
         }
         let Some(mut cam) = camera else {
             return Ok(());
         };
         let frames = cam.start()?;
-        let stop = Arc::new(AtomicBool::new(false));
         let video = VideoLoop {
             fps: cam.format().fps,
             control: Arc::clone(&self.video),
             out: self.out.clone(),
-            stop: Arc::clone(&stop),
             muted: Arc::clone(&self.video_muted),
             stats: Arc::clone(&self.stats),
             clock: Arc::clone(&self.video_clock),
             on_local: self.on_local.clone(),
         };
-        let thread = std::thread::Builder::new()
-            .name("confab video send".into())
-            .spawn(move || {
-                let out = video.out.clone();
-                if let Err(e) = video.run(&frames) {
-                    let _ = out.try_send(Outgoing::Failed(e.to_string()));
-                }
-                cam.stop();
-            })?;
-        self.camera = Some(Worker { stop, thread });
+        let thread = DeviceThread::spawn("confab video send", move |stop| {
+            let out = video.out.clone();
+            if let Err(e) = video.run(&frames, &stop) {
+                let _ = out.try_send(Outgoing::Failed(e.to_string()));
+            }
+            cam.stop();
+        })?;
+        self.camera = Some(thread);
         Ok(())
     }
 }
@@ -257,19 +232,18 @@ struct AudioLoop {
     processing: Option<ProcessingConfig>,
     far: Arc<Mutex<std_mpsc::Receiver<Vec<f32>>>>,
     out: mpsc::Sender<Outgoing>,
-    stop: Arc<AtomicBool>,
     muted: Arc<AtomicBool>,
     stats: Arc<Mutex<SendStats>>,
     clock: Arc<AtomicU64>,
 }
 
 impl AudioLoop {
-    fn run(self, frames: &FrameReceiver<AudioFrame>) -> Result<(), ClientError> {
+    fn run(self, frames: &FrameReceiver<AudioFrame>, stop: &AtomicBool) -> Result<(), ClientError> {
         let mut processor = self.processing.map(AudioProcessor::new);
         let mut encoder = OpusEncoder::new(EncoderConfig::default())?;
         let mut pcm: Vec<f32> = Vec::with_capacity(OPUS_FRAME_SAMPLES * 2);
         let mut packet = vec![0u8; MAX_PACKET_BYTES];
-        while !self.stop.load(Ordering::SeqCst) {
+        while !stop.load(Ordering::SeqCst) {
             let mut frame = match frames.recv_timeout(POLL) {
                 Ok(frame) => frame,
                 Err(RecvError::Timeout) => continue,
@@ -318,7 +292,6 @@ struct VideoLoop {
     fps: u32,
     control: Arc<Mutex<VideoControl>>,
     out: mpsc::Sender<Outgoing>,
-    stop: Arc<AtomicBool>,
     muted: Arc<AtomicBool>,
     stats: Arc<Mutex<SendStats>>,
     clock: Arc<Mutex<Duration>>,
@@ -326,7 +299,7 @@ struct VideoLoop {
 }
 
 impl VideoLoop {
-    fn run(self, frames: &FrameReceiver<VideoFrame>) -> Result<(), ClientError> {
+    fn run(self, frames: &FrameReceiver<VideoFrame>, stop: &AtomicBool) -> Result<(), ClientError> {
         let mut encoder: Option<SimulcastEncoder> = None;
         let mut encoded = SimulcastOutput::default();
         // Maps this camera's timestamps onto the meeting's video clock: a
@@ -334,7 +307,7 @@ impl VideoLoop {
         // last frame the previous one sent.
         let mut offset: Option<Duration> = None;
         let gap = Duration::from_secs(1) / self.fps.max(1);
-        while !self.stop.load(Ordering::SeqCst) {
+        while !stop.load(Ordering::SeqCst) {
             let frame = match frames.recv_timeout(POLL) {
                 Ok(frame) => frame,
                 Err(RecvError::Timeout) => continue,

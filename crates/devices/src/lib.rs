@@ -25,6 +25,7 @@ pub mod nokhwa_camera;
 mod resample;
 pub mod source;
 mod system;
+mod thread;
 
 use std::fmt;
 
@@ -34,6 +35,7 @@ pub use channel::{FrameReceiver, FrameSender, RecvError, frame_channel};
 pub use error::DeviceError;
 pub use resample::{StreamResampler, resample_to_48k};
 pub use system::SystemCatalog;
+pub use thread::DeviceThread;
 pub use watch::{DeviceEvent, DeviceWatcher, Fallback};
 
 /// Audio frames a capture queue holds before dropping the oldest: 200 ms.
