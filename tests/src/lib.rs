@@ -89,8 +89,13 @@ pub struct ChildGuard {
 }
 
 impl ChildGuard {
+    /// Starts `command` in a process group of its own, so that dropping
+    /// the guard also ends what it started (tauri-driver's WebKitWebDriver
+    /// outlived it otherwise, one per app session).
     pub fn spawn(name: &str, command: &mut Command) -> Self {
+        use std::os::unix::process::CommandExt;
         let child = command
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         Self {
@@ -113,6 +118,12 @@ impl ChildGuard {
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        // The whole group; `kill` the program, as signalling a group from
+        // Rust would take `unsafe` (libc), which the workspace forbids.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
