@@ -266,6 +266,38 @@ test("a guest whose socket drops resumes its seat, and the others keep seeing it
   }
 });
 
+test("a guest who leaves while reconnecting gives its line back at once", async ({ browser, request }) => {
+  required("CONFAB_BASE_URL");
+  const code = await createMeeting(request, { title: "Leaving early" });
+  const ana = await guestPage(browser);
+  const ben = await guestPage(browser);
+  const network = await flakyNetwork(ben);
+  await join(ana, code, "Ana");
+  await join(ben, code, "Ben");
+  for (const page of [ana, ben]) await expect(page.getByText("2 in the meeting")).toBeVisible();
+  const linesBefore = (await lines(request)).in_use;
+
+  await network.drop();
+  await expect(ben.getByTestId("reconnecting")).toHaveText("Reconnecting…");
+  // Two attempts refused: the next is a second away, so the click below
+  // comes while the page is still reconnecting.
+  await expect.poll(() => network.refused, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  network.offline = false;
+  await ben.getByRole("button", { name: "Leave" }).click();
+  await expect(ben.getByRole("heading", { name: "You left the meeting" })).toBeVisible();
+
+  // Well inside the server's 15 s hold: the seat and the line are back.
+  await expect(ana.getByText("Only you so far")).toBeVisible({ timeout: 5_000 });
+  await expect
+    .poll(async () => (await lines(request)).in_use, { timeout: 5_000 })
+    .toBe(linesBefore - 1);
+  // The second connection is the give-back. Here only the socket is cut,
+  // so the page's closing its peer connection (DTLS close) would free the
+  // seat as well; when the whole network is down, the give-back is what does.
+  expect(network.connections).toBe(2);
+  await ana.getByRole("button", { name: "Leave" }).click();
+});
+
 test("a guest whose seat is gone when it reconnects is back at the join form with the server's sentence", async ({
   browser,
   request,

@@ -91,8 +91,12 @@ export class Call {
   }
 
   leave(): void {
+    // While reconnecting the server still holds the seat (and a licensed
+    // line) for its heartbeat timeout: give it back now, not in 15 s.
+    const held = this.reconnecting ? this.resumeToken : null;
     this.signalling?.send({ type: "leave" });
     this.end(null);
+    if (held) giveBack(held);
   }
 
   /** Back to the form after the call ended. */
@@ -385,4 +389,26 @@ function preferForwardedCodecs(transceiver: RTCRtpTransceiver): void {
   const codecs = forwardedCodecs(kind, RTCRtpReceiver.getCapabilities(kind)?.codecs ?? []);
   // Without it (an older browser) the offer is only bigger, not wrong.
   if (codecs.length > 0 && "setCodecPreferences" in transceiver) transceiver.setCodecPreferences(codecs);
+}
+
+/** How long a connection that only gives a seat back may take. */
+const GIVE_BACK_MS = 5_000;
+
+/**
+ * Resumes a held seat on a connection of its own and leaves at once. Best
+ * effort: if the server cannot be reached either, its timeout frees the seat.
+ */
+function giveBack(token: string): void {
+  const socket: Signalling = new Signalling(
+    signallingUrl(window.location),
+    (message) => {
+      if (message.type === "welcome") socket.send({ type: "resume", token });
+      else if (message.type === "joined") {
+        socket.send({ type: "leave" });
+        socket.close();
+      } else if (message.type === "error") socket.close();
+    },
+    () => {},
+  );
+  setTimeout(() => socket.close(), GIVE_BACK_MS);
 }
