@@ -81,8 +81,9 @@ impl Default for VideoControl {
     }
 }
 
-/// Called with every picture the camera delivers (the self view).
-pub type LocalVideoCallback = Arc<dyn Fn(&VideoFrame) + Send + Sync>;
+/// Called with every picture the camera delivers (the self view), shared
+/// with the encoder rather than copied.
+pub type LocalVideoCallback = Arc<dyn Fn(Arc<VideoFrame>) + Send + Sync>;
 
 /// Running capture threads; stops them when dropped. The camera and the
 /// microphone can each be replaced (or removed) while the meeting runs.
@@ -309,7 +310,7 @@ impl VideoLoop {
         let gap = Duration::from_secs(1) / self.fps.max(1);
         while !stop.load(Ordering::SeqCst) {
             let frame = match frames.recv_timeout(POLL) {
-                Ok(frame) => frame,
+                Ok(frame) => Arc::new(frame),
                 Err(RecvError::Timeout) => continue,
                 Err(RecvError::Stopped) => break,
                 Err(RecvError::Failed(e)) => return Err(e.into()),
@@ -320,7 +321,7 @@ impl VideoLoop {
                 s.frames_skipped = frames.dropped();
             }
             if let Some(show) = &self.on_local {
-                show(&frame);
+                show(Arc::clone(&frame));
             }
             let offset = *offset
                 .get_or_insert_with(|| (*lock(&self.clock) + gap).saturating_sub(frame.timestamp));

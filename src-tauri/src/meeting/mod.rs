@@ -173,9 +173,7 @@ fn open_media(request: &JoinRequest, sources: &MediaSources) -> (MediaOptions, V
         Err(e) => note(DeviceKind::Speaker, &e),
     }
     let hub = Arc::clone(&sources.hub);
-    media.on_local_video = Some(Arc::new(move |frame| {
-        hub.publish(SELF_STREAM, Arc::new(frame.clone()));
-    }));
+    media.on_local_video = Some(Arc::new(move |frame| hub.publish(SELF_STREAM, frame)));
     (media, problems)
 }
 

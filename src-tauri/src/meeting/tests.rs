@@ -53,11 +53,15 @@ async fn server_with(dir: &std::path::Path, tls: TlsMode) -> (RunningServer, Str
         ..Config::defaults().unwrap()
     };
     let server = confab_server::start(&config).await.unwrap();
-    let meeting = Meetings::new(server.storage().clone())
-        .create(NewMeeting::titled("App test"), "test")
-        .await
-        .unwrap();
+    let meeting = create(&server, NewMeeting::titled("App test")).await;
     (server, meeting.code.as_str().to_owned())
+}
+
+async fn create(server: &RunningServer, meeting: NewMeeting) -> confab_server::meetings::Meeting {
+    Meetings::new(server.storage().clone())
+        .create(meeting, "test")
+        .await
+        .unwrap()
 }
 
 fn request(code: &str) -> JoinRequest {
@@ -95,11 +99,7 @@ async fn frames_on(hub: &FrameHub, stream: &str, frames: u32) {
 async fn the_app_joins_sees_a_bot_chats_and_leaves() {
     let dir = tempfile::tempdir().unwrap();
     let (server, code) = server(dir.path()).await;
-    let catalog = FakeDevices::parse(Some("1")).unwrap().unwrap().catalog();
-    let sources = MediaSources {
-        catalog: Arc::new(catalog),
-        hub: FrameHub::new(),
-    };
+    let sources = fake_sources();
     let sink = Arc::new(Collected::default());
     let mut slot = MeetingSlot::default();
     let answer = slot
@@ -194,20 +194,15 @@ async fn the_app_joins_sees_a_bot_chats_and_leaves() {
 async fn a_wrong_passcode_and_an_unreachable_host_are_failures_with_a_way_forward() {
     let dir = tempfile::tempdir().unwrap();
     let (server, _) = server(dir.path()).await;
-    let locked = Meetings::new(server.storage().clone())
-        .create(
-            NewMeeting {
-                passcode: Some("1234".into()),
-                ..NewMeeting::titled("Private")
-            },
-            "test",
-        )
-        .await
-        .unwrap();
-    let sources = MediaSources {
-        catalog: Arc::new(FakeDevices::parse(Some("1")).unwrap().unwrap().catalog()),
-        hub: FrameHub::new(),
-    };
+    let locked = create(
+        &server,
+        NewMeeting {
+            passcode: Some("1234".into()),
+            ..NewMeeting::titled("Private")
+        },
+    )
+    .await;
+    let sources = fake_sources();
     let sink: Arc<dyn MeetingSink> = Arc::new(Collected::default());
     let mut slot = MeetingSlot::default();
     let mut req = request(locked.code.as_str());
@@ -348,16 +343,14 @@ async fn a_full_server_refuses_with_its_lines_sentence() {
 async fn the_app_waits_in_the_lobby_until_the_host_admits_it() {
     let dir = tempfile::tempdir().unwrap();
     let (server, _) = server(dir.path()).await;
-    let meeting = Meetings::new(server.storage().clone())
-        .create(
-            NewMeeting {
-                lobby: true,
-                ..NewMeeting::titled("With a lobby")
-            },
-            "test",
-        )
-        .await
-        .unwrap();
+    let meeting = create(
+        &server,
+        NewMeeting {
+            lobby: true,
+            ..NewMeeting::titled("With a lobby")
+        },
+    )
+    .await;
     let code = meeting.code.as_str();
     let mut options = JoinOptions::new(server.base_url(), code, "Host");
     options.host_key = Some(meeting.host_key.clone());
