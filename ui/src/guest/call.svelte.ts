@@ -391,24 +391,34 @@ function preferForwardedCodecs(transceiver: RTCRtpTransceiver): void {
   if (codecs.length > 0 && "setCodecPreferences" in transceiver) transceiver.setCodecPreferences(codecs);
 }
 
-/** How long a connection that only gives a seat back may take. */
+/** How long the page keeps trying to give a held seat back. */
 const GIVE_BACK_MS = 5_000;
+const GIVE_BACK_RETRY_MS = 250;
 
 /**
- * Resumes a held seat on a connection of its own and leaves at once. Best
- * effort: if the server cannot be reached either, its timeout frees the seat.
+ * Resumes a held seat on a connection of its own and leaves at once,
+ * retrying while the network is still down. Best effort: if the server
+ * cannot be reached in time, its timeout frees the seat.
  */
-function giveBack(token: string): void {
+function giveBack(token: string, until = performance.now() + GIVE_BACK_MS): void {
+  let done = false;
   const socket: Signalling = new Signalling(
     signallingUrl(window.location),
     (message) => {
       if (message.type === "welcome") socket.send({ type: "resume", token });
       else if (message.type === "joined") {
+        done = true;
         socket.send({ type: "leave" });
         socket.close();
-      } else if (message.type === "error") socket.close();
+      } else if (message.type === "error") {
+        done = true;
+        socket.close();
+      }
     },
-    () => {},
+    () => {
+      if (!done && performance.now() + GIVE_BACK_RETRY_MS < until) {
+        setTimeout(() => giveBack(token, until), GIVE_BACK_RETRY_MS);
+      }
+    },
   );
-  setTimeout(() => socket.close(), GIVE_BACK_MS);
 }
