@@ -4,7 +4,9 @@
 //! 1. `LOAD_ROOMS` (default 4) meetings of ten str0m clients join on
 //!    virtual time (full ICE and DTLS-SRTP), each client publishing Opus-like audio (50 packets/s) and three
 //!    VP8 simulcast layers (30 fps; 1, 2 and 5 packets of 900 bytes per
-//!    frame). In each meeting everyone shows the first participant large
+//!    frame), each publisher on its own phase of those periods, as
+//!    independent cameras are (`LOAD_ALIGNED=1`: all at the same instant,
+//!    the worst case for bursts). In each meeting everyone shows the first participant large
 //!    (top layer) and the others as thumbnails (low layer); the first
 //!    shows the second large.
 //! 2. After a warm-up, the datagrams the clients send the SFU are
@@ -13,7 +15,8 @@
 //!    replays).
 //! 3. The first stretch is fed to the SFU as fast as it can take it, on
 //!    the meetings' timeline (the SFU also wakes at each of its timeouts,
-//!    as a driver would): CPU time per forwarded packet, so forwarded
+//!    as a driver would, with the driver's timer resolution:
+//!    `LOAD_TIMER_US`, default 1000 as tokio's): CPU time per forwarded packet, so forwarded
 //!    packets/s per core.
 //! 4. The second is fed on the wall clock at the meetings' own pace (the
 //!    number of meetings sets the load: four are about half of one core
@@ -48,8 +51,9 @@ const THUMBNAIL: View = View::Tile {
 };
 
 /// `rooms` meetings of [`PARTICIPANTS`], warmed up.
-fn meetings(rooms: u64) -> World {
+fn meetings(rooms: u64, stagger: bool) -> World {
     let mut world = World::lossless();
+    world.stagger = stagger;
     // The replays carry no feedback from subscribers, so their bandwidth
     // estimates cannot follow; start them high, so what is measured is
     // forwarding and not a send queue.
@@ -108,6 +112,18 @@ struct Replay {
     /// processing latency, without the pacer's spreading of bursts (its
     /// tail includes this thread being descheduled on a shared machine).
     batch_service: Vec<Duration>,
+    /// The driver's timer resolution: wake-ups at the SFU's timeouts are
+    /// rounded up to it (tokio's timer wheel has 1 ms).
+    timer: Duration,
+}
+
+/// `t` rounded up to the next multiple of `step` after `origin`, as a
+/// timer wheel fires.
+fn timer_fires(t: Instant, origin: Instant, step: Duration) -> Instant {
+    let since = t.saturating_duration_since(origin).as_nanos();
+    let step_ns = step.as_nanos().max(1);
+    let ticks = since.div_ceil(step_ns);
+    origin + Duration::from_nanos((ticks * step_ns) as u64)
 }
 
 /// Datagrams fed before the SFU is polled, as the server's driver does
@@ -124,9 +140,15 @@ const BATCH: usize = 64;
 /// clock follows the captured timeline, so the work done does not depend
 /// on how fast this machine runs it (and instruction counts repeat).
 #[inline(never)]
-fn replay_into_sfu(world: &mut World, packets: &[Captured], speed: Option<f64>) -> Replay {
+fn replay_into_sfu(
+    world: &mut World,
+    packets: &[Captured],
+    speed: Option<f64>,
+    timer: Duration,
+) -> Replay {
     let mut r = Replay {
         ingress: packets.len(),
+        timer,
         latencies: Vec::with_capacity(packets.len() * 4),
         ..Replay::default()
     };
@@ -218,6 +240,7 @@ fn poll_until(world: &mut World, r: &mut Replay, from: Instant, until: Instant) 
                 _ => {}
             }
         };
+        let next = timer_fires(next, from, r.timer);
         if next > until {
             return next;
         }
@@ -248,7 +271,7 @@ fn poll_sfu(
             SfuOutput::Timeout(at) => {
                 // SFU time back to the wall clock.
                 let wall = start + at.saturating_duration_since(base);
-                return Some((wall, due));
+                return Some((timer_fires(wall, start, r.timer), due));
             }
             _ => {}
         }
@@ -258,7 +281,10 @@ fn poll_sfu(
 /// Runs the SFU on its own clock for `duration`; returns the RTP
 /// datagrams it sent.
 fn flush(world: &mut World, duration: Duration) -> u64 {
-    let mut r = Replay::default();
+    let mut r = Replay {
+        timer: Duration::from_micros(1),
+        ..Replay::default()
+    };
     let end = world.now + duration;
     poll_until(world, &mut r, world.now, end);
     world.now = end;
@@ -333,7 +359,9 @@ fn main() {
     };
     let stretch = Duration::from_secs(env("LOAD_SECONDS", 4, 30));
     let rooms = env("LOAD_ROOMS", 4, 20);
-    let mut world = meetings(rooms);
+    let timer = Duration::from_micros(env("LOAD_TIMER_US", 1000, 100_000));
+    let aligned = std::env::var("LOAD_ALIGNED").is_ok_and(|v| v == "1");
+    let mut world = meetings(rooms, !aligned);
     let estimates: Vec<String> = world
         .clients
         .iter()
@@ -345,7 +373,13 @@ fn main() {
         })
         .collect();
     println!(
-        "{rooms} meetings of {PARTICIPANTS}; bandwidth estimates after warm-up, Mbit/s: {}",
+        "{rooms} meetings of {PARTICIPANTS}, {}, driver timer {timer:?}; \
+         bandwidth estimates after warm-up, Mbit/s: {}",
+        if aligned {
+            "every publisher at once"
+        } else {
+            "publishers staggered"
+        },
         estimates.join(" ")
     );
     world.capture = Some(Vec::new());
@@ -354,7 +388,7 @@ fn main() {
     world.run(stretch);
     let second = world.capture.take().unwrap_or_default();
 
-    let mut max = replay_into_sfu(&mut world, &first, None);
+    let mut max = replay_into_sfu(&mut world, &first, None, timer);
     print("max load", &mut max);
     let held = flush(&mut world, Duration::from_secs(1));
     println!("sent in the 1 s after the max-load replay: {held} RTP datagrams");
@@ -369,6 +403,6 @@ fn main() {
         "at their own pace the meetings forward {natural:.0} packets/s: {:.0}% of the measured capacity",
         100.0 * natural / capacity
     );
-    let mut paced = replay_into_sfu(&mut world, &second, Some(1.0));
+    let mut paced = replay_into_sfu(&mut world, &second, Some(1.0), timer);
     print("paced", &mut paced);
 }

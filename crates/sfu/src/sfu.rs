@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use str0m::media::{Mid, Rid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Event, IceConnectionState, Input, Output};
+use str0m::{Event, IceConnectionState, Input, Output, PacerReason, Reason};
 
 use crate::ids::IdMap;
 use crate::layers::View;
@@ -19,6 +19,9 @@ use crate::{CloseReason, PeerId, RoomId, SfuConfig, SfuError, SfuEvent, SfuOutpu
 /// revisited: often enough to follow a bandwidth estimate, rarely enough
 /// to cost nothing.
 pub(crate) const TICK: Duration = Duration::from_millis(100);
+/// At most this many packets leave one peer per poll at one instant
+/// (a keyframe's worth); the rest go at its next wake.
+const BURST_TIMEOUTS: usize = 64;
 /// A peer that has not completed ICE and DTLS by then is dropped.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -275,6 +278,28 @@ impl Sfu {
             return;
         }
         self.drain(peer, now);
+        // str0m's pacer lets one packet out per timeout and asks for the
+        // next a microsecond later, even when its budget would let the
+        // whole queue go. A driver's timer cannot wake that soon (tokio's
+        // has millisecond resolution), so a frame of five packets took five
+        // milliseconds to leave. Give it those timeouts now, at the same
+        // instant: the pacer still holds back what its budget does not
+        // allow, by naming a later time.
+        for _ in 0..BURST_TIMEOUTS {
+            let Some(state) = self.peers.get_mut(&peer) else {
+                return;
+            };
+            let immediate = state.timeout <= now
+                || state.rtc.last_timeout_reason() == Reason::Pacer(PacerReason::Immediate);
+            if !immediate {
+                break;
+            }
+            if state.rtc.handle_input(Input::Timeout(now)).is_err() {
+                self.close(peer, CloseReason::Closed);
+                return;
+            }
+            self.drain(peer, now);
+        }
     }
 
     /// Takes everything a peer's `Rtc` has to say: transmits to the

@@ -161,3 +161,55 @@ fn a_late_subscriber_gets_a_keyframe_asked_for_on_its_behalf() {
         "starts at the keyframe"
     );
 }
+
+/// str0m's pacer releases one packet per timeout and names the next a
+/// microsecond on; a server's timer fires a millisecond later at best. A
+/// frame that arrives at once must leave at once, as far as the pacer's
+/// budget allows, not a packet per driver wake-up.
+#[test]
+fn a_frame_that_arrives_at_once_is_forwarded_in_the_same_poll() {
+    let mut world = World::lossless();
+    world.join(1, 3, true, 1);
+    world.join(2, 3, false, 1);
+    world.connect_all();
+    world
+        .sfu
+        .set_view(
+            2,
+            1,
+            confab_sfu::View::Tile {
+                width: 1280,
+                height: 720,
+            },
+        )
+        .expect("known peers");
+    world.client_mut(1).packets_per_frame = [1, 2, 5];
+    world.run(Duration::from_secs(2));
+
+    // One frame period of the publisher's datagrams, held back...
+    world.capture = Some(Vec::new());
+    world.run(Duration::from_millis(40));
+    let held = world.capture.take().expect("capturing");
+    // ...then arriving together, and the SFU polled once at that instant.
+    let now = world.now;
+    let subscriber = world.client(2).addr;
+    let before = world.sfu.forwarded();
+    for d in &held {
+        world
+            .sfu
+            .handle_receive(now, d.source, d.destination, &d.bytes);
+    }
+    let mut out = 0;
+    loop {
+        match world.sfu.poll(now) {
+            confab_sfu::SfuOutput::Transmit {
+                destination, bytes, ..
+            } if destination == subscriber && common::is_rtp(&bytes) => out += 1,
+            confab_sfu::SfuOutput::Timeout(_) => break,
+            _ => {}
+        }
+    }
+    let forwarded = world.sfu.forwarded() - before;
+    assert!(forwarded >= 6, "a top-layer frame and audio: {forwarded}");
+    assert_eq!(out, forwarded, "all of it left in the same poll");
+}

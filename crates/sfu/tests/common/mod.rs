@@ -37,6 +37,13 @@ pub struct World {
     /// Publishers pause the layers the SFU says nobody wants, as real ones
     /// do (off by default: most tests look at all layers).
     pub follow_wanted: bool,
+    /// Each publisher sends on its own phase of the audio and video
+    /// periods, as independent cameras and microphones do (off by default:
+    /// all at once is the worst case for the SFU's bursts).
+    pub stagger: bool,
+    /// Whose turn it is, when staggered.
+    audio_turn: usize,
+    video_turn: usize,
 }
 
 /// A datagram on its way to the SFU, held back by [`World::capture`].
@@ -78,6 +85,9 @@ impl World {
             measure: None,
             capture: None,
             follow_wanted: false,
+            stagger: false,
+            audio_turn: 0,
+            video_turn: 0,
         }
     }
 
@@ -206,18 +216,46 @@ impl World {
             }
         }
         if now >= self.next_audio {
-            self.next_audio = now + AUDIO_EVERY;
-            self.clients.iter_mut().for_each(|c| c.send_audio(now));
+            let (every, turn) = self.turn(AUDIO_EVERY, |w| &mut w.audio_turn);
+            self.next_audio = now + every;
+            self.senders(turn).for_each(|c| c.send_audio(now));
         }
         if now >= self.next_video {
-            self.next_video = now + VIDEO_EVERY;
-            self.clients.iter_mut().for_each(|c| c.send_video(now));
+            let (every, turn) = self.turn(VIDEO_EVERY, |w| &mut w.video_turn);
+            self.next_video = now + every;
+            self.senders(turn).for_each(|c| c.send_video(now));
         }
         for c in &mut self.clients {
             c.timeout = now;
         }
         self.drive_clients();
         self.drive_sfu();
+    }
+
+    /// The interval to the next send of a kind of media and whose turn it
+    /// is now: everyone every `period`, or one client every
+    /// `period / clients` in turn when staggered.
+    fn turn(
+        &mut self,
+        period: Duration,
+        counter: fn(&mut Self) -> &mut usize,
+    ) -> (Duration, Option<usize>) {
+        let n = self.clients.len();
+        if !self.stagger || n == 0 {
+            return (period, None);
+        }
+        let turn = counter(self);
+        let who = *turn % n;
+        *turn = turn.wrapping_add(1);
+        (period / n as u32, Some(who))
+    }
+
+    fn senders(&mut self, turn: Option<usize>) -> impl Iterator<Item = &mut Client> {
+        self.clients
+            .iter_mut()
+            .enumerate()
+            .filter(move |(i, _)| turn.is_none_or(|t| t == *i))
+            .map(|(_, c)| c)
     }
 
     /// Polls every client until its timeout, onto the uplink.
