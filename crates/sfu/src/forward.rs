@@ -164,6 +164,7 @@ impl Sfu {
         match sink.rtc.direct_api().stream_tx_by_mid(mid, None) {
             Some(stream) => {
                 stream.write_rtp(write);
+                sink.unsent += 1;
                 true
             }
             None => false,

@@ -37,6 +37,10 @@ pub(crate) struct Peer {
     pub(crate) dirty: bool,
     /// When it was last polled.
     pub(crate) driven_at: Option<Instant>,
+    /// Packets written to it and not yet seen leaving (an estimate: RTX
+    /// and padding leaving count too). While some are, a timeout str0m's
+    /// pacer asks for at once is given at once.
+    pub(crate) unsent: u32,
     pub(crate) publication: Publication,
     pub(crate) audio_slots: Vec<Slot>,
     pub(crate) video_slots: Vec<Slot>,
@@ -163,6 +167,7 @@ impl Peer {
             views: HashMap::new(),
             bandwidth: None,
             desired_bitrate: 0,
+            unsent: 0,
             opus_pt: None,
             vp8_pt: None,
             streams: IdMap::default(),

@@ -283,15 +283,17 @@ impl Sfu {
         // whole queue go. A driver's timer cannot wake that soon (tokio's
         // has millisecond resolution), so a frame of five packets took five
         // milliseconds to leave. Give it those timeouts now, at the same
-        // instant: the pacer still holds back what its budget does not
-        // allow, by naming a later time.
+        // instant, while packets we wrote wait: the pacer still holds back
+        // what its budget does not allow, by naming a later time. Once
+        // they are out, the pacer's last "at once" (it asks after every
+        // packet) waits for the next wake, where it costs nothing extra.
         for _ in 0..BURST_TIMEOUTS {
             let Some(state) = self.peers.get_mut(&peer) else {
                 return;
             };
-            let immediate = state.timeout <= now
-                || state.rtc.last_timeout_reason() == Reason::Pacer(PacerReason::Immediate);
-            if !immediate {
+            let at_once = state.rtc.last_timeout_reason() == Reason::Pacer(PacerReason::Immediate);
+            let unsent = state.unsent;
+            if state.timeout > now && !(at_once && unsent > 0) {
                 break;
             }
             if state.rtc.handle_input(Input::Timeout(now)).is_err() {
@@ -299,6 +301,16 @@ impl Sfu {
                 return;
             }
             self.drain(peer, now);
+            // Nothing left although we counted some: str0m dropped or
+            // already sent them. Stop counting them.
+            if let Some(state) = self.peers.get_mut(&peer)
+                && at_once
+                && unsent > 0
+                && state.unsent == unsent
+            {
+                state.unsent = 0;
+                break;
+            }
         }
     }
 
@@ -316,11 +328,16 @@ impl Sfu {
                     state.timeout = at;
                     break;
                 }
-                Ok(Output::Transmit(t)) => self.out.push_back(SfuOutput::Transmit {
-                    source: t.source,
-                    destination: t.destination,
-                    bytes: t.contents.into(),
-                }),
+                Ok(Output::Transmit(t)) => {
+                    if stun::is_rtp(&t.contents) {
+                        state.unsent = state.unsent.saturating_sub(1);
+                    }
+                    self.out.push_back(SfuOutput::Transmit {
+                        source: t.source,
+                        destination: t.destination,
+                        bytes: t.contents.into(),
+                    });
+                }
                 Ok(Output::Event(event)) => events.push(event),
                 Err(err) => {
                     tracing::debug!(peer, %err, "rtc failed");

@@ -1,4 +1,5 @@
-//! Just enough STUN to route a binding request to its peer.
+//! Just enough STUN to route a binding request to its peer, and telling
+//! RTP from the rest of what shares the port.
 //!
 //! The first datagram from a new remote address is a STUN binding request
 //! whose USERNAME is `<our ufrag>:<their ufrag>` (RFC 8445 §7.2.2); the
@@ -30,6 +31,12 @@ pub(crate) fn local_ufrag(bytes: &[u8]) -> Option<&str> {
         at += 4 + len.div_ceil(4) * 4;
     }
     None
+}
+
+/// RTP, not RTCP (RFC 5761: RTCP packet types 192–223 sit where RTP's
+/// marker bit and payload type are), STUN or DTLS (RFC 7983: first byte).
+pub(crate) fn is_rtp(datagram: &[u8]) -> bool {
+    matches!(datagram, [128..=191, second, ..] if !(192..=223).contains(second))
 }
 
 #[cfg(test)]
@@ -67,5 +74,16 @@ mod tests {
         let mut msg = binding_request(&[(ATTR_USERNAME, b"abcd:efgh")]);
         msg.truncate(26);
         assert_eq!(local_ufrag(&msg), None);
+    }
+
+    #[test]
+    fn rtp_is_told_from_rtcp_stun_and_dtls() {
+        assert!(is_rtp(&[0x80, 0x60, 0, 1]), "VP8, no marker");
+        assert!(is_rtp(&[0x90, 0xe0, 0, 1]), "marker set, extension");
+        assert!(!is_rtp(&[0x80, 200, 0, 6]), "sender report");
+        assert!(!is_rtp(&[0x8f, 205, 0, 4]), "transport feedback");
+        assert!(!is_rtp(&binding_request(&[])), "STUN");
+        assert!(!is_rtp(&[22, 0xfe, 0xfd]), "DTLS handshake");
+        assert!(!is_rtp(&[0x80]), "truncated");
     }
 }
