@@ -21,6 +21,12 @@
 //! before polling is allowed (each is taken from its peer's `Rtc` at
 //! once), but the transmits wait in the SFU until `poll`.
 //!
+//! The timeout may be coarse: a driver woken a millisecond late (tokio's
+//! timer) loses nothing. str0m's pacer asks for a timeout a microsecond
+//! after every packet it lets out; `poll` answers those at once while
+//! packets the SFU forwarded are waiting, so what the pacer's budget
+//! allows leaves in one poll, not one packet per wake-up.
+//!
 //! # Subscriptions: pre-allocated slots, no renegotiation
 //!
 //! Each client makes **one** offer when it joins and never renegotiates:
