@@ -441,29 +441,5 @@ fn initial_seq() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_offer_has_one_simulcast_video_lowest_layer_first_and_n_receive_slots_of_each_kind() {
-        let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let (_peer, _pending, sdp) = Peer::offer(local, 3, Instant::now()).unwrap();
-        assert_eq!(sdp.matches("m=audio").count(), 4, "{sdp}");
-        assert_eq!(sdp.matches("m=video").count(), 4, "{sdp}");
-        assert_eq!(sdp.matches("a=sendonly").count(), 2, "{sdp}");
-        assert_eq!(sdp.matches("a=recvonly").count(), 6, "{sdp}");
-        assert!(sdp.contains("a=simulcast:send l;m;h"), "{sdp}");
-        for rid in ["l", "m", "h"] {
-            assert!(sdp.contains(&format!("a=rid:{rid} send")), "{sdp}");
-        }
-        assert!(
-            sdp.contains("ssrc-audio-level"),
-            "audio level extension: {sdp}"
-        );
-        assert!(
-            sdp.contains("VP8/90000") && sdp.contains("opus/48000"),
-            "{sdp}"
-        );
-        assert!(sdp.contains("127.0.0.1 40000 typ host"), "{sdp}");
-    }
-}
+#[path = "peer_tests.rs"]
+mod tests;
