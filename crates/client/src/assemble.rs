@@ -192,13 +192,19 @@ impl Vp8Assembler {
     pub(crate) fn poll(&mut self, now: Instant, out: &mut Vec<Assembled>) {
         let before = self.next;
         while self.step(now, out) {}
-        if self.next != before || self.packets.is_empty() {
+        if self.next != before || !self.hole() {
             self.gap_since = None;
         }
-        if !self.packets.is_empty() {
+        if self.hole() {
             let since = *self.gap_since.get_or_insert(now);
             if !self.need_keyframe && now >= since + GAP_WAIT {
-                tracing::debug!(next = ?self.next, "VP8 gap not repaired; waiting for a keyframe");
+                let held: Vec<(u64, u32, bool)> = self
+                    .packets
+                    .iter()
+                    .take(8)
+                    .map(|(s, p)| (*s, p.ts, p.marker))
+                    .collect();
+                tracing::debug!(next = ?self.next, ?held, "VP8 gap not repaired; waiting for a keyframe");
                 self.lose(now, Duration::ZERO);
             }
         }
@@ -354,6 +360,19 @@ impl Vp8Assembler {
                 Scan::Complete(end) => Some((s, end)),
                 _ => None,
             })
+    }
+
+    /// Whether packets are held beyond one that is missing. A frame whose
+    /// tail has not come, with nothing after it, is no hole: its sender
+    /// may have paused (the SFU switching layers), and it blocks nothing.
+    fn hole(&self) -> bool {
+        let Some(next) = self.next else {
+            return !self.packets.is_empty();
+        };
+        // Everything held is at or after `next`.
+        self.packets
+            .last_key_value()
+            .is_some_and(|(&last, _)| (self.packets.len() as u64) < last - next + 1)
     }
 
     /// Gives up on what is missing: only a keyframe helps now, and one is

@@ -173,7 +173,7 @@ fn a_delta_behind_an_unfilled_gap_is_held_then_dropped_and_a_keyframe_asked_for(
     let (_, d1) = s.frame(false, 2);
     let (_, d2) = s.frame(false, 2);
     assert!(feed(&mut a, &[d1[0].clone()], ms(t0, 0)).is_empty());
-    assert!(feed(&mut a, &d2, ms(t0, 5)).is_empty());
+    assert!(feed(&mut a, &d2, ms(t0, 0)).is_empty());
     let mut out = Vec::new();
     a.poll(ms(t0, 0) + GAP_WAIT - Duration::from_millis(1), &mut out);
     assert!(out.is_empty(), "still waiting for the repair");
@@ -197,6 +197,20 @@ fn a_delta_behind_an_unfilled_gap_is_held_then_dropped_and_a_keyframe_asked_for(
     assert_eq!(got.len(), 1);
     assert!(got[0].keyframe && !got[0].contiguous);
     assert_eq!(a.poll_timeout(), None, "no more requests");
+}
+
+#[test]
+fn a_frame_whose_tail_has_not_come_with_nothing_after_it_waits_without_asking() {
+    let t0 = Instant::now();
+    let (mut a, mut s) = started(t0);
+    let (_, d1) = s.frame(false, 3);
+    assert!(feed(&mut a, &d1[..1], t0).is_empty());
+    assert_eq!(a.poll_timeout(), None);
+    let mut out = Vec::new();
+    a.poll(ms(t0, 900), &mut out);
+    assert!(out.is_empty(), "no hole, no request: {out:?}");
+    let got = feed(&mut a, &d1[1..], ms(t0, 950));
+    assert!(matches!(&got[..], [Assembled::Frame(f)] if f.contiguous));
 }
 
 #[test]
