@@ -94,7 +94,7 @@ impl Pair {
             self.peer_events.append(&mut events);
             for (_, bytes) in transmits {
                 if !lose(&bytes) {
-                    self.to_sfu(&bytes);
+                    self.deliver_to_sfu(&bytes);
                 }
             }
             self.sfu.handle_input(Input::Timeout(self.now)).unwrap();
@@ -102,7 +102,7 @@ impl Pair {
         }
     }
 
-    fn to_sfu(&mut self, bytes: &[u8]) {
+    fn deliver_to_sfu(&mut self, bytes: &[u8]) {
         let receive = Receive {
             proto: Protocol::Udp,
             source: self.a,
