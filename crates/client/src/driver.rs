@@ -306,7 +306,7 @@ impl Driver {
     async fn drive_peer(&mut self) {
         let Some(link) = &mut self.link else { return };
         let (mut transmits, mut events) = (Vec::new(), Vec::new());
-        link.wake = link.peer.poll(&mut transmits, &mut events);
+        link.wake = link.peer.poll(Instant::now(), &mut transmits, &mut events);
         for (destination, bytes) in transmits {
             if let Err(e) = link.socket.send_to(&bytes, destination).await {
                 tracing::debug!(%destination, error = %e, "media send failed");
@@ -326,6 +326,11 @@ impl Driver {
                 if let Some(c) = &self.capture {
                     c.video.lock().unwrap_or_else(|e| e.into_inner()).keyframes[layer as usize] =
                         true;
+                }
+            }
+            PeerEvent::KeyframeAsked { mid } => {
+                if let Some((p, _)) = self.session.slot(&mid) {
+                    self.counters.update(p, |s| s.keyframe_requests += 1);
                 }
             }
             PeerEvent::Loss { mid, fraction } => {

@@ -12,11 +12,13 @@
 //! as mixed audio to a speaker (and a per-participant callback).
 //!
 //! Layout: `session` (sans-IO signalling state: phases, slot map, layer
-//! wishes, heartbeat timing), `peer` (the str0m peer, sans-IO), `driver`
-//! (the tokio task owning the WebSocket and the UDP socket), `capture` and
-//! `playback` (encoder and decoder threads), `bot` (what `confab-bot`
-//! measures).
+//! wishes, heartbeat timing), `peer` (the str0m peer in RTP mode,
+//! sans-IO), `assemble` (VP8 frame assembly per receive slot, sans-IO),
+//! `driver` (the tokio task owning the WebSocket and the UDP socket),
+//! `capture` and `playback` (encoder and decoder threads), `bot` (what
+//! `confab-bot` measures).
 
+mod assemble;
 pub mod bot;
 mod capture;
 mod driver;

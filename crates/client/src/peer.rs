@@ -1,6 +1,11 @@
-//! The client's WebRTC peer: str0m in frame mode (str0m packetizes Opus
-//! and VP8 itself and hands back whole depacketized frames), sans-IO like
-//! str0m: datagrams and time in, datagrams, events and a timeout out.
+//! The client's WebRTC peer: str0m in RTP mode, sans-IO like str0m:
+//! datagrams and time in, datagrams, events and a timeout out.
+//!
+//! str0m handles ICE, DTLS-SRTP, RTCP, NACK/RTX (both ways), TWCC and
+//! pacing; the peer packetizes what it sends (one Opus packet per 20 ms,
+//! VP8 with str0m's packetizer) and assembles what it receives itself
+//! (`assemble.rs`), so a complete keyframe reaches the decoder at once
+//! instead of waiting behind frames that can no longer be repaired.
 //!
 //! The offer follows docs/protocol.md: one sendonly audio m-line, one
 //! sendonly VP8 m-line with simulcast rids `l;m;h` (lowest first), then
@@ -9,26 +14,40 @@
 //! # Driving contract
 //!
 //! After any call that changes the peer (`accept`, `receive`, `timeout`,
-//! a write, a keyframe request) the driver calls [`Peer::poll`] until it
-//! returns the next timeout, sends the transmits, and acts on the events.
+//! a write, a keyframe request) the driver calls [`Peer::poll`], sends the
+//! transmits, acts on the events, and calls [`Peer::timeout`] at the time
+//! it returned. (In RTP mode str0m holds one received packet until it is
+//! polled, so the peer drains str0m after every input itself.)
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use confab_media::video::Layer;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{
-    Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt, Rid, Simulcast, SimulcastLayer,
+    Direction, KeyframeRequestKind, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer,
 };
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
+use str0m::unversioned::{Packetizer, Vp8Packetizer};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
+use crate::assemble::{Assembled, Vp8Assembler};
 use crate::error::ClientError;
 use crate::session::rid_for_layer;
 
 /// How often str0m reports statistics (packet loss for the summary).
 const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// Bytes of VP8 (payload descriptor included) per RTP packet: what str0m's
+/// frame mode used with its default 1150-byte datagram target (1150 less
+/// the 16-byte SRTP tag, rounded down to the 16-byte SRTP block). With the
+/// RTP header and our extensions a datagram stays under about 1,200 bytes.
+const VIDEO_PAYLOAD: usize = 1120;
+/// Audio at or below this level (-dBov) is sent as not voice.
+const VOICE_LEVEL: i8 = -50;
 
 /// What the peer produced besides datagrams.
 #[derive(Debug)]
@@ -38,10 +57,15 @@ pub(crate) enum PeerEvent {
     Disconnected,
     /// The SFU asks for a keyframe on our layer.
     KeyframeRequest(Layer),
-    /// A depacketized Opus packet or VP8 frame in receive slot `mid`.
+    /// The peer asked for a keyframe in receive slot `mid`: frames after
+    /// a loss that could not be repaired cannot be decoded without one.
+    KeyframeAsked {
+        mid: String,
+    },
+    /// An Opus packet or a whole VP8 frame in receive slot `mid`.
     Media {
         mid: String,
-        data: std::sync::Arc<[u8]>,
+        data: Arc<[u8]>,
         /// Low 16 bits of the first RTP sequence number.
         seq: u16,
         /// The RTP timestamp.
@@ -57,6 +81,17 @@ pub(crate) enum PeerEvent {
     },
 }
 
+/// What we send: our sequence numbers and packetizers, per stream.
+#[derive(Debug)]
+struct Outbound {
+    audio_seq: u64,
+    /// Per simulcast layer, indexed by `Layer as usize`.
+    video_seq: [u64; 3],
+    vp8: [Vp8Packetizer; 3],
+    opus_pt: Option<Pt>,
+    vp8_pt: Option<Pt>,
+}
+
 /// One str0m peer with our offer's layout.
 #[derive(Debug)]
 pub(crate) struct Peer {
@@ -64,6 +99,14 @@ pub(crate) struct Peer {
     audio: Mid,
     video: Mid,
     connected: bool,
+    /// Receive slots and what they carry.
+    slots: HashMap<Mid, MediaKind>,
+    assemblers: HashMap<Mid, Vp8Assembler>,
+    out: Outbound,
+    transmits: Vec<(SocketAddr, Vec<u8>)>,
+    events: Vec<PeerEvent>,
+    /// When str0m wants the time again.
+    wake: Instant,
 }
 
 impl Peer {
@@ -75,14 +118,10 @@ impl Peer {
         now: Instant,
     ) -> Result<(Self, SdpPendingOffer, String), ClientError> {
         let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)
-            // Audio goes straight to our jitter buffer, which reorders and
-            // conceals on its own clock. str0m's default holds up to 15
-            // packets (300 ms) behind each lost one, so every loss turned
-            // into 300 ms of concealment and then a burst too late to play.
-            .set_reordering_size_audio(0)
             .set_stats_interval(Some(STATS_INTERVAL))
             .build(now);
         let candidate =
@@ -101,9 +140,12 @@ impl Peer {
             None,
             Some(simulcast),
         );
+        let mut receive = HashMap::new();
         for _ in 0..slots {
-            api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
-            api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            for kind in [MediaKind::Audio, MediaKind::Video] {
+                let mid = api.add_media(kind, Direction::RecvOnly, None, None, None);
+                receive.insert(mid, kind);
+            }
         }
         let (offer, pending) = api
             .apply()
@@ -113,6 +155,18 @@ impl Peer {
             audio,
             video,
             connected: false,
+            slots: receive,
+            assemblers: HashMap::new(),
+            out: Outbound {
+                audio_seq: initial_seq(),
+                video_seq: [initial_seq(), initial_seq(), initial_seq()],
+                vp8: [Vp8Packetizer::default(); 3],
+                opus_pt: None,
+                vp8_pt: None,
+            },
+            transmits: Vec::new(),
+            events: Vec::new(),
+            wake: now,
         };
         Ok((peer, pending, offer.to_sdp_string()))
     }
@@ -126,6 +180,14 @@ impl Peer {
         let answer = SdpAnswer::from_sdp_string(answer)
             .map_err(|e| ClientError::Protocol(format!("the answer is not valid SDP: {e}")))?;
         self.rtc.sdp_api().accept_answer(pending, answer)?;
+        let pt = |codec: Codec| {
+            self.rtc
+                .codec_config()
+                .find(|p| p.spec().codec == codec)
+                .map(|p| p.pt())
+        };
+        self.out.opus_pt = pt(Codec::Opus);
+        self.out.vp8_pt = pt(Codec::Vp8);
         Ok(())
     }
 
@@ -151,63 +213,85 @@ impl Peer {
         if let Err(e) = self.rtc.handle_input(input) {
             tracing::debug!(error = %e, "datagram refused");
         }
+        self.drain(now);
     }
 
     pub(crate) fn timeout(&mut self, now: Instant) {
         if let Err(e) = self.rtc.handle_input(Input::Timeout(now)) {
             tracing::debug!(error = %e, "peer timeout failed");
         }
+        let mut out = Vec::new();
+        let mids: Vec<Mid> = self.assemblers.keys().copied().collect();
+        for mid in mids {
+            if let Some(a) = self.assemblers.get_mut(&mid) {
+                a.poll(now, &mut out);
+            }
+            self.on_assembled(mid, &mut out);
+        }
+        self.drain(now);
     }
 
     /// Datagrams to send go to `transmits`, events to `events`; returns
     /// when the peer wants the time again.
     pub(crate) fn poll(
         &mut self,
+        now: Instant,
         transmits: &mut Vec<(SocketAddr, Vec<u8>)>,
         events: &mut Vec<PeerEvent>,
     ) -> Instant {
+        self.drain(now);
+        transmits.append(&mut self.transmits);
+        events.append(&mut self.events);
+        self.assemblers
+            .values()
+            .filter_map(Vp8Assembler::poll_timeout)
+            .fold(self.wake, Instant::min)
+    }
+
+    /// Takes everything str0m has to give; `now` is the time of the input
+    /// that preceded it.
+    fn drain(&mut self, now: Instant) {
         loop {
             match self.rtc.poll_output() {
-                Ok(Output::Timeout(at)) => return at,
-                Ok(Output::Transmit(t)) => transmits.push((t.destination, t.contents.into())),
-                Ok(Output::Event(e)) => self.on_event(e, events),
+                Ok(Output::Timeout(at)) => {
+                    self.wake = at;
+                    return;
+                }
+                Ok(Output::Transmit(t)) => {
+                    self.transmits.push((t.destination, t.contents.into()));
+                }
+                Ok(Output::Event(e)) => self.on_event(e, now),
                 Err(e) => {
                     tracing::warn!(error = %e, "media connection failed");
-                    events.push(PeerEvent::Disconnected);
-                    return Instant::now() + Duration::from_millis(100);
+                    self.events.push(PeerEvent::Disconnected);
+                    self.wake = now + Duration::from_millis(100);
+                    return;
                 }
             }
         }
     }
 
-    fn on_event(&mut self, event: Event, events: &mut Vec<PeerEvent>) {
+    fn on_event(&mut self, event: Event, now: Instant) {
         match event {
             Event::Connected => {
                 self.connected = true;
-                events.push(PeerEvent::Connected);
+                self.events.push(PeerEvent::Connected);
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 self.connected = false;
-                events.push(PeerEvent::Disconnected);
+                self.events.push(PeerEvent::Disconnected);
             }
             Event::KeyframeRequest(request) if request.mid == self.video => {
                 let layer = request
                     .rid
                     .and_then(|rid| crate::session::layer_for_rid(&rid))
                     .unwrap_or(Layer::Quarter);
-                events.push(PeerEvent::KeyframeRequest(layer));
+                self.events.push(PeerEvent::KeyframeRequest(layer));
             }
-            Event::MediaData(data) => events.push(PeerEvent::Media {
-                mid: data.mid.to_string(),
-                seq: (**data.seq_range.start() & 0xffff) as u16,
-                rtp_time: (data.time.numer() & 0xffff_ffff) as u32,
-                contiguous: data.contiguous,
-                arrival: data.network_time,
-                data: data.data,
-            }),
+            Event::RtpPacket(packet) => self.on_rtp(packet, now),
             Event::MediaIngressStats(stats) => {
                 if let Some(fraction) = stats.loss {
-                    events.push(PeerEvent::Loss {
+                    self.events.push(PeerEvent::Loss {
                         mid: stats.mid.to_string(),
                         fraction,
                     });
@@ -217,33 +301,79 @@ impl Peer {
         }
     }
 
-    fn pt(&mut self, mid: Mid, codec: Codec) -> Option<Pt> {
-        let writer = self.rtc.writer(mid)?;
-        writer
-            .payload_params()
-            .find(|p| p.spec().codec == codec)
-            .map(|p| p.pt())
+    /// One received RTP packet (a repair arrives as the packet it repairs).
+    fn on_rtp(&mut self, packet: RtpPacket, now: Instant) {
+        let ssrc = packet.header.ssrc;
+        let Some(mid) = self.rtc.direct_api().stream_rx(&ssrc).map(|s| s.mid()) else {
+            return;
+        };
+        match self.slots.get(&mid) {
+            // Our jitter buffer orders and conceals audio on its own clock.
+            Some(MediaKind::Audio) => self.events.push(PeerEvent::Media {
+                mid: mid.to_string(),
+                seq: *packet.seq_no as u16,
+                rtp_time: packet.header.timestamp,
+                contiguous: true,
+                arrival: packet.timestamp,
+                data: packet.payload,
+            }),
+            Some(MediaKind::Video) => {
+                let assembler = self.assemblers.entry(mid).or_default();
+                let header = &packet.header;
+                assembler.push(
+                    *packet.seq_no,
+                    header.timestamp,
+                    header.marker,
+                    &packet.payload,
+                    packet.timestamp,
+                );
+                let mut out = Vec::new();
+                assembler.poll(now, &mut out);
+                self.on_assembled(mid, &mut out);
+            }
+            None => {}
+        }
+    }
+
+    fn on_assembled(&mut self, mid: Mid, out: &mut Vec<Assembled>) {
+        for assembled in out.drain(..) {
+            match assembled {
+                Assembled::Frame(f) => self.events.push(PeerEvent::Media {
+                    mid: mid.to_string(),
+                    data: f.data,
+                    seq: f.seq as u16,
+                    rtp_time: f.rtp_time,
+                    contiguous: f.contiguous,
+                    arrival: f.arrival,
+                }),
+                Assembled::RequestKeyframe => {
+                    self.request_keyframe(&mid);
+                    self.events.push(PeerEvent::KeyframeAsked {
+                        mid: mid.to_string(),
+                    });
+                }
+            }
+        }
     }
 
     /// Sends one 20 ms Opus packet with its RFC 6464 level (-dBov).
     pub(crate) fn write_audio(&mut self, now: Instant, samples: u64, payload: &[u8], level: u8) {
-        if !self.connected {
-            return;
-        }
-        let Some(pt) = self.pt(self.audio, Codec::Opus) else {
-            return;
-        };
-        let Some(writer) = self.rtc.writer(self.audio) else {
+        let (true, Some(pt)) = (self.connected, self.out.opus_pt) else {
             return;
         };
         let level = -(level.min(127) as i8);
-        let time = MediaTime::new(samples, str0m::media::Frequency::FORTY_EIGHT_KHZ);
-        if let Err(e) =
-            writer
-                .audio_level(level, level > -50)
-                .write(pt, now, time, payload.to_vec())
-        {
-            tracing::debug!(error = %e, "audio write failed");
+        let ext = ExtensionValues {
+            audio_level: Some(level),
+            voice_activity: Some(level > VOICE_LEVEL),
+            ..Default::default()
+        };
+        let seq = self.out.audio_seq;
+        // RTP time is the sample count, wrapping as RTP time does.
+        let write =
+            RtpWrite::new(pt, seq.into(), samples as u32, now, payload.to_vec()).ext_vals(ext);
+        if let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(self.audio, None) {
+            stream.write_rtp(write);
+            self.out.audio_seq += 1;
         }
     }
 
@@ -256,30 +386,41 @@ impl Peer {
         capture: Duration,
         payload: &[u8],
     ) {
-        if !self.connected {
-            return;
-        }
-        let Some(pt) = self.pt(self.video, Codec::Vp8) else {
+        let (true, Some(pt)) = (self.connected, self.out.vp8_pt) else {
             return;
         };
-        let Some(writer) = self.rtc.writer(self.video) else {
-            return;
-        };
-        let ticks = capture.as_micros() as u64 * 9 / 100;
-        let time = MediaTime::new(ticks, str0m::media::Frequency::NINETY_KHZ);
+        let ts = (capture.as_micros() as u64 * 9 / 100) as u32;
         let rid = Rid::from(rid_for_layer(layer));
-        if let Err(e) = writer.rid(rid).write(pt, now, time, payload.to_vec()) {
-            tracing::debug!(error = %e, "video write failed");
+        let index = layer as usize;
+        let chunks = match self.out.vp8[index].packetize(VIDEO_PAYLOAD, payload) {
+            Ok(chunks) => chunks,
+            Err(e) => {
+                tracing::debug!(error = %e, "VP8 packetizing failed");
+                return;
+            }
+        };
+        let mut api = self.rtc.direct_api();
+        let Some(stream) = api.stream_tx_by_mid(self.video, Some(rid)) else {
+            return;
+        };
+        let last = chunks.len().saturating_sub(1);
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let seq = self.out.video_seq[index];
+            self.out.video_seq[index] += 1;
+            // Nackable: str0m keeps it for RTX resends on NACK.
+            let write = RtpWrite::new(pt, seq.into(), ts, now, chunk)
+                .marker(i == last)
+                .nackable(true);
+            stream.write_rtp(write);
         }
     }
 
     /// Asks the SFU for a keyframe in receive slot `mid`.
     pub(crate) fn request_keyframe(&mut self, mid: &str) {
         let mid = Mid::from(mid);
-        if let Some(mut writer) = self.rtc.writer(mid)
-            && let Err(e) = writer.request_keyframe(None, KeyframeRequestKind::Pli)
-        {
-            tracing::debug!(error = %e, %mid, "keyframe request failed");
+        match self.rtc.direct_api().stream_rx_by_mid(mid, None) {
+            Some(stream) => stream.request_keyframe(KeyframeRequestKind::Pli),
+            None => tracing::debug!(%mid, "keyframe request for a slot without a stream"),
         }
     }
 
@@ -289,30 +430,16 @@ impl Peer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_offer_has_one_simulcast_video_lowest_layer_first_and_n_receive_slots_of_each_kind() {
-        let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let (_peer, _pending, sdp) = Peer::offer(local, 3, Instant::now()).unwrap();
-        assert_eq!(sdp.matches("m=audio").count(), 4, "{sdp}");
-        assert_eq!(sdp.matches("m=video").count(), 4, "{sdp}");
-        assert_eq!(sdp.matches("a=sendonly").count(), 2, "{sdp}");
-        assert_eq!(sdp.matches("a=recvonly").count(), 6, "{sdp}");
-        assert!(sdp.contains("a=simulcast:send l;m;h"), "{sdp}");
-        for rid in ["l", "m", "h"] {
-            assert!(sdp.contains(&format!("a=rid:{rid} send")), "{sdp}");
-        }
-        assert!(
-            sdp.contains("ssrc-audio-level"),
-            "audio level extension: {sdp}"
-        );
-        assert!(
-            sdp.contains("VP8/90000") && sdp.contains("opus/48000"),
-            "{sdp}"
-        );
-        assert!(sdp.contains("127.0.0.1 40000 typ host"), "{sdp}");
-    }
+/// A first sequence number for a send stream: unpredictable (RFC 3550
+/// §5.1), and below 2^15 so the receiver's rollover counter starts at 0
+/// without out-of-band signalling, as str0m requires.
+fn initial_seq() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish() & 0x7fff
 }
+
+#[cfg(test)]
+#[path = "peer_tests.rs"]
+mod tests;

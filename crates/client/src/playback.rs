@@ -18,11 +18,10 @@ use confab_media::video::{EncodedFrame, VideoError, Vp8Decoder};
 use confab_proto::signal::ParticipantId;
 use tokio::sync::{mpsc, watch};
 
+use crate::assemble::KEYFRAME_REQUEST_GAP;
 use crate::error::ClientError;
 use crate::events::MeetingEvent;
 
-/// Least time between two keyframe requests for one participant.
-const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(300);
 const TICK: Duration = Duration::from_millis(20);
 
 /// Called on the decoder's thread with every decoded picture.
@@ -36,7 +35,8 @@ pub struct ReceiveStats {
     /// VP8 frames that arrived.
     pub video_frames: u64,
     pub frames_decoded: u64,
-    /// Keyframe requests sent because the decoder lost its reference.
+    /// Keyframe requests sent because frames were lost beyond repair or
+    /// the decoder lost its reference.
     pub keyframe_requests: u64,
     pub audio_packets: u64,
     /// Milliseconds of their audio decoded (concealment included).

@@ -3,8 +3,8 @@
 //! keeps playing through FEC and concealment; video keeps advancing and
 //! comes back after the outage. How fast it comes back is printed and
 //! recorded in docs/benchmarks.md, not asserted: the goal is one
-//! second; here the median is about 0.4 s and the worst seen 1.3 s (see
-//! there why).
+//! second; here the median is about 0.3 s, and above a second is seen only
+//! on a heavily loaded machine (see there).
 //!
 //! The server hands the relay's address to clients as its only media
 //! address (`media_public_addr`, as for a forwarded port), so every media
