@@ -17,7 +17,8 @@ const DEFAULT_VIEW: View = View::Tile {
     width: 320,
     height: 180,
 };
-/// Room for the audio of a few publishers in a subscriber's wanted rate.
+/// The least room for audio in a subscriber's wanted rate (each forwarded
+/// stream counts once there are more than a few).
 const AUDIO_HEADROOM: u64 = 200_000;
 /// A keyframe asked for and not seen by then is asked for again (the
 /// PLI or the keyframe's first packet may have been lost).
