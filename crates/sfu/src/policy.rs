@@ -126,9 +126,9 @@ impl Sfu {
             .zip(&ladders)
             .filter_map(|(c, l)| c.map(|pos| l[layers::ordered(l)[pos]].bitrate))
             .collect();
-        // Video is chosen but none of it has a price yet (nothing measured
+        // No chosen layer has a price yet (no feed yet, or nothing measured
         // since the feeds began): what the tiles take is unknown, not zero.
-        let unpriced = !costs.is_empty() && costs.iter().all(|c| *c == 0);
+        let priced = costs.iter().any(|c| *c > 0);
         let desired: u64 = costs.iter().sum();
         let audio = sink.audio_slots.iter().filter(|s| s.feed.is_some()).count();
         if let Some(estimate) = sink.bandwidth {
@@ -150,7 +150,7 @@ impl Sfu {
             .zip(&ladders)
             .map(|(choice, ladder)| choice.map(|pos| ladder[layers::ordered(ladder)[pos]].rid));
         let asks = self.apply_targets(subscriber, &feeds, targets, now);
-        if !unpriced {
+        if priced {
             self.want_bitrate(subscriber, desired, audio);
         }
         for (publisher, rid) in asks {
