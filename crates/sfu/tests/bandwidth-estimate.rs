@@ -113,7 +113,9 @@ const THUMBNAIL: View = View::Tile {
 /// 1, 2 and 5 packets of 900 bytes; everyone shows the first participant
 /// large and the others as thumbnails, and the first shows the second large.
 /// Returns the world and, per participant, whom it shows large.
-fn staggered_meeting(participants: u64) -> (World, Vec<(u64, u64)>) {
+///
+/// The first participant is alone in the meeting for `first_alone`.
+fn staggered_meeting(participants: u64, first_alone: Duration) -> (World, Vec<(u64, u64)>) {
     let mut world = World::lossless();
     world.stagger = true;
     let ids: Vec<u64> = (1..=participants).collect();
@@ -122,6 +124,10 @@ fn staggered_meeting(participants: u64) -> (World, Vec<(u64, u64)>) {
         let client = world.client_mut(id);
         client.packets_per_frame = [1, 2, 5];
         client.payload_bytes = 900;
+        if id == ids[0] {
+            world.connect_all();
+            world.run(first_alone);
+        }
     }
     world.connect_all();
     let mut big_tiles = Vec::new();
@@ -158,12 +164,25 @@ fn slot_of(world: &World, subscriber: u64, publisher: u64) -> confab_sfu::Mid {
 
 #[test]
 fn staggered_publishers_on_a_lossless_link_keep_every_estimate_above_what_is_sent() {
+    estimates_stay_above_what_is_sent(Duration::ZERO);
+}
+
+#[test]
+fn a_participant_alone_before_the_others_join_keeps_an_estimate_above_what_it_is_sent() {
+    // Alone, it receives nothing: its estimator must not be aimed (and
+    // probe) at the audio headroom alone.
+    estimates_stay_above_what_is_sent(Duration::from_secs(1));
+}
+
+/// Every subscriber of a staggered meeting on a lossless link keeps an
+/// estimate above what it is sent, and gets the top layer in its big tile.
+fn estimates_stay_above_what_is_sent(first_alone: Duration) {
     const PARTICIPANTS: u64 = 10;
     // What each subscriber receives: one top layer (5 packets of 900
     // bytes, 30 fps: 1.08 Mbit/s), eight low layers (0.22 each) and nine
     // audio streams (64 kbit/s with headers), with a tenth for RTP headers.
     const NEEDED: u64 = ((1_080_000 + 8 * 216_000) as f64 * 1.1) as u64 + 9 * 64_000;
-    let (mut world, big_tiles) = staggered_meeting(PARTICIPANTS);
+    let (mut world, big_tiles) = staggered_meeting(PARTICIPANTS, first_alone);
     let start = world.now;
     // Warm-up: the estimators start, probe and settle within a second.
     world.run(Duration::from_secs(1));
