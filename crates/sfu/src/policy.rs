@@ -17,7 +17,8 @@ const DEFAULT_VIEW: View = View::Tile {
     width: 320,
     height: 180,
 };
-/// Room for the audio of a few publishers in a subscriber's wanted rate.
+/// The least room for audio in a subscriber's wanted rate (each forwarded
+/// stream counts once there are more than a few).
 const AUDIO_HEADROOM: u64 = 200_000;
 /// A keyframe asked for and not seen by then is asked for again (the
 /// PLI or the keyframe's first packet may have been lost).
@@ -120,13 +121,17 @@ impl Sfu {
             .collect();
         // What the tiles would take on an unlimited link: the estimator
         // probes up to it, so a link that recovers is noticed.
-        let desired: u64 = choices
+        let costs: Vec<u64> = choices
             .iter()
             .zip(&ladders)
             .filter_map(|(c, l)| c.map(|pos| l[layers::ordered(l)[pos]].bitrate))
-            .sum();
+            .collect();
+        // No chosen layer has a price yet (no feed yet, or nothing measured
+        // since the feeds began): what the tiles take is unknown, not zero.
+        let priced = costs.iter().any(|c| *c > 0);
+        let desired: u64 = costs.iter().sum();
+        let audio = sink.audio_slots.iter().filter(|s| s.feed.is_some()).count();
         if let Some(estimate) = sink.bandwidth {
-            let audio = sink.audio_slots.iter().filter(|s| s.feed.is_some()).count();
             let refs: Vec<&[LayerInfo]> = ladders.iter().map(Vec::as_slice).collect();
             let current: Vec<Option<usize>> = feeds
                 .iter()
@@ -145,28 +150,43 @@ impl Sfu {
             .zip(&ladders)
             .map(|(choice, ladder)| choice.map(|pos| ladder[layers::ordered(ladder)[pos]].rid));
         let asks = self.apply_targets(subscriber, &feeds, targets, now);
-        self.want_bitrate(subscriber, desired);
+        if priced {
+            self.want_bitrate(subscriber, desired, audio);
+        }
         for (publisher, rid) in asks {
             self.request_keyframe(publisher, rid, now);
         }
     }
 
     /// Lets a subscriber's bandwidth estimator probe for `desired` bits
-    /// per second (with headroom: audio and RTP overhead are not in it).
-    fn want_bitrate(&mut self, subscriber: PeerId, desired: u64) {
+    /// per second of video (with headroom for RTP overhead), plus its
+    /// `audio_streams`.
+    ///
+    /// str0m caps its probes at twice this and takes a probe's result as
+    /// the estimate even when it is far below the last one. A probe aimed
+    /// below what is already being sent is made of forwarded media, spaced
+    /// by the publishers and by the probe's own low rate, and so "measures"
+    /// about its target: aimed too low (before any layer has been
+    /// measured, the video part looked free), it dragged a 3 Mbit/s
+    /// estimate on a lossless link down to 0.3. Hence never aim below the
+    /// audio and layers actually forwarded, and not at all until a chosen
+    /// layer has a price: str0m does not probe before it is aimed.
+    fn want_bitrate(&mut self, subscriber: PeerId, desired: u64, audio_streams: usize) {
         let Some(sink) = self.peers.get_mut(&subscriber) else {
             return;
         };
         // Enough that a layer waiting for room to spare gets it (see
         // `layers::choose_steadily`), and a tenth more.
         let climb = desired as f64 * VIDEO_OVERHEAD / layers::UPGRADE_SHARE;
-        let desired = (climb * 1.1) as u64 + AUDIO_HEADROOM;
+        let audio = (AUDIO_STREAM_BITRATE * audio_streams as u64).max(AUDIO_HEADROOM);
+        let desired = (climb * 1.1) as u64 + audio;
         // Rates move a little every tick; re-aim only on a real change.
         let last = sink.desired_bitrate;
         if last.abs_diff(desired) <= last / 10 {
             return;
         }
         sink.desired_bitrate = desired;
+        tracing::debug!(subscriber, desired, "estimator aimed");
         sink.rtc
             .bwe()
             .set_bitrate(Bitrate::ZERO, Bitrate::bps(desired));

@@ -384,6 +384,7 @@ impl Sfu {
             Event::KeyframeRequest(request) => self.on_keyframe_request(peer, request, now),
             Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {
                 if let Some(state) = self.peers.get_mut(&peer) {
+                    tracing::debug!(peer, bps = estimate.as_u64(), "bandwidth estimate");
                     state.bandwidth = Some(estimate.as_u64());
                 }
             }

@@ -102,3 +102,112 @@ fn a_subscriber_behind_a_narrow_link_gets_a_layer_that_fits_it() {
         "back on the top layer: {layers:?}"
     );
 }
+
+const THUMBNAIL: View = View::Tile {
+    width: 320,
+    height: 180,
+};
+
+/// A meeting like the load bench's: publishers each on their own phase of
+/// the frame and audio periods (as independent cameras are), frames of
+/// 1, 2 and 5 packets of 900 bytes; everyone shows the first participant
+/// large and the others as thumbnails, and the first shows the second large.
+/// Returns the world and, per participant, whom it shows large.
+///
+/// The first participant is alone in the meeting for `first_alone`.
+fn staggered_meeting(participants: u64, first_alone: Duration) -> (World, Vec<(u64, u64)>) {
+    let mut world = World::lossless();
+    world.stagger = true;
+    let ids: Vec<u64> = (1..=participants).collect();
+    for &id in &ids {
+        world.join(id, 1, true, participants as usize - 1);
+        let client = world.client_mut(id);
+        client.packets_per_frame = [1, 2, 5];
+        client.payload_bytes = 900;
+        if id == ids[0] {
+            world.connect_all();
+            world.run(first_alone);
+        }
+    }
+    world.connect_all();
+    let mut big_tiles = Vec::new();
+    for &subscriber in &ids {
+        let big = if subscriber == ids[0] { ids[1] } else { ids[0] };
+        big_tiles.push((subscriber, big));
+        for &publisher in ids.iter().filter(|p| **p != subscriber) {
+            let view = if publisher == big { BIG } else { THUMBNAIL };
+            world
+                .sfu
+                .set_view(subscriber, publisher, view)
+                .expect("known peers");
+        }
+    }
+    world.drive_sfu();
+    (world, big_tiles)
+}
+
+/// The receive slot `subscriber` gets `publisher`'s video in.
+fn slot_of(world: &World, subscriber: u64, publisher: u64) -> confab_sfu::Mid {
+    world
+        .events_since(0)
+        .find_map(|e| match e {
+            confab_sfu::SfuEvent::Subscribed {
+                subscriber: s,
+                publisher: p,
+                video: Some(v),
+                ..
+            } if *s == subscriber && *p == publisher => Some(*v),
+            _ => None,
+        })
+        .expect("subscribed")
+}
+
+#[test]
+fn staggered_publishers_on_a_lossless_link_keep_every_estimate_above_what_is_sent() {
+    estimates_stay_above_what_is_sent(Duration::ZERO);
+}
+
+#[test]
+fn a_participant_alone_before_the_others_join_keeps_an_estimate_above_what_it_is_sent() {
+    // Alone, it receives nothing: its estimator must not be aimed (and
+    // probe) at the audio headroom alone.
+    estimates_stay_above_what_is_sent(Duration::from_secs(1));
+}
+
+/// Every subscriber of a staggered meeting on a lossless link keeps an
+/// estimate above what it is sent, and gets the top layer in its big tile.
+fn estimates_stay_above_what_is_sent(first_alone: Duration) {
+    const PARTICIPANTS: u64 = 10;
+    // What each subscriber receives: one top layer (5 packets of 900
+    // bytes, 30 fps: 1.08 Mbit/s), eight low layers (0.22 each) and nine
+    // audio streams (64 kbit/s with headers), with a tenth for RTP headers.
+    const NEEDED: u64 = ((1_080_000 + 8 * 216_000) as f64 * 1.1) as u64 + 9 * 64_000;
+    let (mut world, big_tiles) = staggered_meeting(PARTICIPANTS, first_alone);
+    let start = world.now;
+    // Warm-up: the estimators start, probe and settle within a second.
+    world.run(Duration::from_secs(1));
+    for _ in 0..20 {
+        world.run(Duration::from_millis(100));
+        for id in 1..=PARTICIPANTS {
+            let estimate = world.sfu.bandwidth(id).unwrap_or(0);
+            assert!(
+                estimate >= NEEDED,
+                "{:?} into the meeting, subscriber {id}'s estimate {estimate} bit/s is below \
+                 the {NEEDED} it is sent on a lossless link",
+                world.now.duration_since(start)
+            );
+        }
+    }
+    for (subscriber, big) in big_tiles {
+        let mid = slot_of(&world, subscriber, big);
+        let video: &[Received] = world.client(subscriber).received_in(&mid);
+        let layers: Vec<u8> = video[video.len().saturating_sub(30)..]
+            .iter()
+            .filter_map(|r| r.tag.map(|t| t.0))
+            .collect();
+        assert!(
+            !layers.is_empty() && layers.iter().all(|l| *l == 2),
+            "{subscriber} gets {big}'s top layer in its big tile: {layers:?}"
+        );
+    }
+}
