@@ -20,9 +20,10 @@
 //!    packets/s per core.
 //! 4. The second is fed on the wall clock at the meetings' own pace (the
 //!    number of meetings sets the load: four are about half of one core
-//!    here); each outgoing RTP datagram is stamped against the due time
-//!    of the first datagram of its batch, so the latency includes
-//!    queueing behind earlier datagrams, as the server's driver would see.
+//!    here); each forwarded RTP datagram out is stamped against the due
+//!    time of the datagram it forwards (matched per subscriber in order:
+//!    `Sfu::forwarded_to`), so the latency includes queueing behind
+//!    earlier datagrams and pacing, as the server's driver would see.
 //!    (Compressing time instead would multiply each subscriber's bitrate
 //!    past its bandwidth estimate, and the pacer would queue.)
 //!
@@ -34,6 +35,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{Captured, SFU_ADDR, World, is_rtp};
@@ -105,8 +108,14 @@ struct Replay {
     /// paced), which descheduling on a shared machine does not inflate.
     cpu: Option<Duration>,
     wall: Duration,
-    /// Per outgoing RTP datagram: from its incoming datagram's due time.
+    /// Per forwarded RTP datagram out: from its incoming datagram's due
+    /// time (queueing behind earlier datagrams and pacing included).
     latencies: Vec<Duration>,
+    /// Per subscriber address: due times of what was written to it and
+    /// has not left yet, oldest first.
+    waiting: HashMap<SocketAddr, VecDeque<Instant>>,
+    /// Per client: packets written to it so far (`Sfu::forwarded_to`).
+    written: HashMap<u64, u64>,
     /// Per batch (paced): wall time from taking the batch to the SFU
     /// naming its next timeout, i.e. to the last datagram it let out: the
     /// processing latency, without the pacer's spreading of bursts (its
@@ -204,6 +213,9 @@ fn replay_into_sfu(
             world
                 .sfu
                 .handle_receive(now, p.source, p.destination, &p.bytes);
+            if let Some(k) = speed {
+                note_writes(world, &mut r, due_at(p, k));
+            }
         }
         next += batch;
         if speed.is_some() {
@@ -249,9 +261,26 @@ fn poll_until(world: &mut World, r: &mut Replay, from: Instant, until: Instant) 
     at
 }
 
+/// Queues, per subscriber, the due time of the datagram just fed once for
+/// each packet the SFU wrote to it: its RTP datagrams out are matched to
+/// them in order.
+fn note_writes(world: &World, r: &mut Replay, due: Instant) {
+    for c in &world.clients {
+        let total = world.sfu.forwarded_to(c.id).unwrap_or(0);
+        let seen = r.written.entry(c.id).or_insert(total);
+        let new = total.saturating_sub(*seen);
+        *seen = total;
+        if new > 0 {
+            let queue = r.waiting.entry(c.addr).or_default();
+            queue.extend(std::iter::repeat_n(due, new as usize));
+        }
+    }
+}
+
 /// Polls the SFU on the wall clock until it names a timeout, stamping
-/// each RTP datagram out against `due`; returns when to poll again (wall
-/// clock) and `due`.
+/// each RTP datagram out against the due time of the datagram it
+/// forwards (see [`note_writes`]); returns when to poll again (wall
+/// clock) and `due`, the batch's.
 fn poll_sfu(
     world: &mut World,
     r: &mut Replay,
@@ -263,10 +292,19 @@ fn poll_sfu(
     loop {
         let real = Instant::now();
         match world.sfu.poll(sfu_now(real)) {
-            SfuOutput::Transmit { bytes, .. } if is_rtp(&bytes) => {
+            SfuOutput::Transmit {
+                bytes, destination, ..
+            } if is_rtp(&bytes) => {
                 r.egress_rtp += 1;
-                r.latencies
-                    .push(Instant::now().saturating_duration_since(due));
+                // Retransmissions and padding have no entry: not counted.
+                if let Some(arrived) = r
+                    .waiting
+                    .get_mut(&destination)
+                    .and_then(VecDeque::pop_front)
+                {
+                    r.latencies
+                        .push(Instant::now().saturating_duration_since(arrived));
+                }
             }
             SfuOutput::Timeout(at) => {
                 // SFU time back to the wall clock.

@@ -165,6 +165,7 @@ impl Sfu {
             Some(stream) => {
                 stream.write_rtp(write);
                 sink.unsent += 1;
+                sink.forwarded += 1;
                 true
             }
             None => false,

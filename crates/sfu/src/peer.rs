@@ -41,6 +41,8 @@ pub(crate) struct Peer {
     /// and padding leaving count too). While some are, a timeout str0m's
     /// pacer asks for at once is given at once.
     pub(crate) unsent: u32,
+    /// Media packets written to it since it connected.
+    pub(crate) forwarded: u64,
     pub(crate) publication: Publication,
     pub(crate) audio_slots: Vec<Slot>,
     pub(crate) video_slots: Vec<Slot>,
@@ -168,6 +170,7 @@ impl Peer {
             bandwidth: None,
             desired_bitrate: 0,
             unsent: 0,
+            forwarded: 0,
             opus_pt: None,
             vp8_pt: None,
             streams: IdMap::default(),

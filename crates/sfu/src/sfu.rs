@@ -481,6 +481,12 @@ impl Sfu {
         self.forwarded
     }
 
+    /// How many media packets the SFU has written to `peer`'s slots while
+    /// it has been connected: for metrics and load tests.
+    pub fn forwarded_to(&self, peer: PeerId) -> Option<u64> {
+        self.peers.get(&peer).map(|p| p.forwarded)
+    }
+
     /// How many peers, rooms and routing entries the SFU holds: for tests
     /// and metrics (everything is zero when everyone has left).
     pub fn stats(&self) -> SfuStats {
