@@ -100,6 +100,7 @@ pub use error::SfuError;
 pub use layers::View;
 pub use sfu::{Sfu, SfuStats, Subscription};
 pub use str0m::media::{Mid, Rid};
+pub use stun::is_rtp;
 
 /// Identifies a peer (one WebRTC connection); chosen by the server.
 pub type PeerId = u64;

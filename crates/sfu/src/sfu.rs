@@ -273,30 +273,29 @@ impl Sfu {
         // A peer woken only because packets were written to it needs
         // polling, not a timeout: str0m sends what it may at its last time
         // and asks for the timeout when pacing wants later.
-        if state.timeout <= now && state.rtc.handle_input(Input::Timeout(now)).is_err() {
-            self.close(peer, CloseReason::Closed);
-            return;
-        }
-        self.drain(peer, now);
-        // str0m's pacer lets one packet out per timeout and asks for the
-        // next a microsecond later, even when its budget would let the
-        // whole queue go. A driver's timer cannot wake that soon (tokio's
-        // has millisecond resolution), so a frame of five packets took five
-        // milliseconds to leave. Give it those timeouts now, at the same
-        // instant, while packets we wrote wait: the pacer still holds back
-        // what its budget does not allow, by naming a later time. Once
-        // they are out, the pacer's last "at once" (it asks after every
-        // packet) waits for the next wake, where it costs nothing extra.
-        for _ in 0..BURST_TIMEOUTS {
+        //
+        // After that first round: str0m's pacer lets one packet out per
+        // timeout and asks for the next a microsecond later, even when its
+        // budget would let the whole queue go. A driver's timer cannot wake
+        // that soon (tokio's has millisecond resolution), so a frame of five
+        // packets took five milliseconds to leave. Give it those timeouts
+        // now, at the same instant, while packets we wrote wait: the pacer
+        // still holds back what its budget does not allow, by naming a later
+        // time. Once they are out, the pacer's last "at once" (it asks after
+        // every packet) waits for the next wake, where it costs nothing extra.
+        for round in 0..=BURST_TIMEOUTS {
             let Some(state) = self.peers.get_mut(&peer) else {
                 return;
             };
-            let at_once = state.rtc.last_timeout_reason() == Reason::Pacer(PacerReason::Immediate);
+            let due = state.timeout <= now;
             let unsent = state.unsent;
-            if state.timeout > now && !(at_once && unsent > 0) {
+            let at_once = round > 0
+                && unsent > 0
+                && state.rtc.last_timeout_reason() == Reason::Pacer(PacerReason::Immediate);
+            if round > 0 && !due && !at_once {
                 break;
             }
-            if state.rtc.handle_input(Input::Timeout(now)).is_err() {
+            if (due || at_once) && state.rtc.handle_input(Input::Timeout(now)).is_err() {
                 self.close(peer, CloseReason::Closed);
                 return;
             }
@@ -305,7 +304,6 @@ impl Sfu {
             // already sent them. Stop counting them.
             if let Some(state) = self.peers.get_mut(&peer)
                 && at_once
-                && unsent > 0
                 && state.unsent == unsent
             {
                 state.unsent = 0;

@@ -34,9 +34,13 @@ pub(crate) fn local_ufrag(bytes: &[u8]) -> Option<&str> {
 }
 
 /// RTP, not RTCP (RFC 5761: RTCP packet types 192–223 sit where RTP's
-/// marker bit and payload type are), STUN or DTLS (RFC 7983: first byte).
-pub(crate) fn is_rtp(datagram: &[u8]) -> bool {
-    matches!(datagram, [128..=191, second, ..] if !(192..=223).contains(second))
+/// marker bit and payload type are, so payload types 64–95 are never
+/// RTP), STUN or DTLS (RFC 7983: first byte); shorter than an RTP header
+/// is not RTP.
+pub fn is_rtp(datagram: &[u8]) -> bool {
+    datagram.len() >= 12
+        && (128..192).contains(&datagram[0])
+        && !(64..96).contains(&(datagram[1] & 0x7f))
 }
 
 #[cfg(test)]
@@ -78,10 +82,11 @@ mod tests {
 
     #[test]
     fn rtp_is_told_from_rtcp_stun_and_dtls() {
-        assert!(is_rtp(&[0x80, 0x60, 0, 1]), "VP8, no marker");
-        assert!(is_rtp(&[0x90, 0xe0, 0, 1]), "marker set, extension");
-        assert!(!is_rtp(&[0x80, 200, 0, 6]), "sender report");
-        assert!(!is_rtp(&[0x8f, 205, 0, 4]), "transport feedback");
+        let header = |first: u8, second: u8| [first, second, 0, 1, 0, 0, 0, 9, 1, 2, 3, 4];
+        assert!(is_rtp(&header(0x80, 0x60)), "VP8, no marker");
+        assert!(is_rtp(&header(0x90, 0xe0)), "marker set, extension");
+        assert!(!is_rtp(&header(0x80, 200)), "sender report");
+        assert!(!is_rtp(&header(0x8f, 205)), "transport feedback");
         assert!(!is_rtp(&binding_request(&[])), "STUN");
         assert!(!is_rtp(&[22, 0xfe, 0xfd]), "DTLS handshake");
         assert!(!is_rtp(&[0x80]), "truncated");

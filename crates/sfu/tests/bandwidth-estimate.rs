@@ -7,14 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::World;
-use confab_sfu::View;
+use common::{BIG, World};
 use confab_sfu::test_client::Received;
-
-const BIG: View = View::Tile {
-    width: 1280,
-    height: 720,
-};
 
 /// The layer of the last `n` video packets a subscriber received.
 fn recent_layers(world: &World, subscriber: u64, n: usize) -> Vec<u8> {
@@ -103,11 +97,6 @@ fn a_subscriber_behind_a_narrow_link_gets_a_layer_that_fits_it() {
     );
 }
 
-const THUMBNAIL: View = View::Tile {
-    width: 320,
-    height: 180,
-};
-
 /// A meeting like the load bench's: publishers each on their own phase of
 /// the frame and audio periods (as independent cameras are), frames of
 /// 1, 2 and 5 packets of 900 bytes; everyone shows the first participant
@@ -120,28 +109,14 @@ fn staggered_meeting(participants: u64, first_alone: Duration) -> (World, Vec<(u
     world.stagger = true;
     let ids: Vec<u64> = (1..=participants).collect();
     for &id in &ids {
-        world.join(id, 1, true, participants as usize - 1);
-        let client = world.client_mut(id);
-        client.packets_per_frame = [1, 2, 5];
-        client.payload_bytes = 900;
+        world.join_full_publisher(id, 1, participants as usize - 1);
         if id == ids[0] {
             world.connect_all();
             world.run(first_alone);
         }
     }
     world.connect_all();
-    let mut big_tiles = Vec::new();
-    for &subscriber in &ids {
-        let big = if subscriber == ids[0] { ids[1] } else { ids[0] };
-        big_tiles.push((subscriber, big));
-        for &publisher in ids.iter().filter(|p| **p != subscriber) {
-            let view = if publisher == big { BIG } else { THUMBNAIL };
-            world
-                .sfu
-                .set_view(subscriber, publisher, view)
-                .expect("known peers");
-        }
-    }
+    let big_tiles = world.show_first_large(&ids);
     world.drive_sfu();
     (world, big_tiles)
 }

@@ -7,13 +7,23 @@ pub mod link;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+pub use confab_sfu::is_rtp;
 use confab_sfu::test_client::{Client, LAYERS};
-use confab_sfu::{Sfu, SfuConfig, SfuError, SfuEvent, SfuOutput};
+use confab_sfu::{Sfu, SfuConfig, SfuError, SfuEvent, SfuOutput, View};
 
 use link::{Impairment, Link};
 
 pub const SFU_ADDR: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 8443);
+/// A tile the top layer fills, and one the low layer fills.
+pub const BIG: View = View::Tile {
+    width: 1280,
+    height: 720,
+};
+pub const THUMBNAIL: View = View::Tile {
+    width: 320,
+    height: 180,
+};
 const AUDIO_EVERY: Duration = Duration::from_millis(20);
 const VIDEO_EVERY: Duration = Duration::from_millis(33);
 
@@ -107,6 +117,35 @@ impl World {
         self.clients.push(client);
         self.drive_sfu();
         self.clients.len() - 1
+    }
+
+    /// Adds a client to `room` that publishes a load meeting's media:
+    /// frames of 1, 2 and 5 packets of 900 bytes (about 0.2, 0.4 and
+    /// 1.1 Mbit/s at 30 fps).
+    pub fn join_full_publisher(&mut self, id: u64, room: u64, slots: usize) -> &mut Client {
+        let index = self.join(id, room, true, slots);
+        let client = &mut self.clients[index];
+        client.packets_per_frame = [1, 2, 5];
+        client.payload_bytes = 900;
+        client
+    }
+
+    /// Everyone in `ids` shows the first of them large and the others as
+    /// thumbnails; the first shows the second large. Returns, per member,
+    /// whom it shows large.
+    pub fn show_first_large(&mut self, ids: &[u64]) -> Vec<(u64, u64)> {
+        let mut big_tiles = Vec::new();
+        for &subscriber in ids {
+            let big = if subscriber == ids[0] { ids[1] } else { ids[0] };
+            big_tiles.push((subscriber, big));
+            for &publisher in ids.iter().filter(|p| **p != subscriber) {
+                let view = if publisher == big { BIG } else { THUMBNAIL };
+                self.sfu
+                    .set_view(subscriber, publisher, view)
+                    .expect("known peers");
+            }
+        }
+        big_tiles
     }
 
     /// Client `id` comes back from a new address with a new offer, which
@@ -341,9 +380,4 @@ fn drain_client(c: &mut Client, now: Instant, up: &mut Link) {
 /// STUN (RFC 7983: first byte 0 to 3).
 fn is_stun(bytes: &[u8]) -> bool {
     bytes.first().is_some_and(|b| *b < 4)
-}
-
-/// RTP rather than RTCP, STUN or DTLS (RFC 7983 demultiplexing, RFC 5761).
-pub fn is_rtp(bytes: &[u8]) -> bool {
-    bytes.len() > 12 && (128..192).contains(&bytes[0]) && !(64..96).contains(&(bytes[1] & 0x7f))
 }
