@@ -279,6 +279,21 @@ test("a guest who leaves while reconnecting gives its line back at once", async 
 
   await network.drop();
   await expect(ben.getByTestId("reconnecting")).toHaveText("Reconnecting…");
+  // The whole network is down, not only the socket: the page's closing its
+  // peer connection (a DTLS close) must not reach the server either, or it
+  // could free the seat before the give-back does. Its closes are held back
+  // until the end of the test.
+  await ben.evaluate(() => {
+    const held: RTCPeerConnection[] = [];
+    const close = RTCPeerConnection.prototype.close;
+    RTCPeerConnection.prototype.close = function (this: RTCPeerConnection) {
+      held.push(this);
+    };
+    (window as unknown as { closeHeld: () => void }).closeHeld = () => {
+      RTCPeerConnection.prototype.close = close;
+      for (const pc of held) pc.close();
+    };
+  });
   // Leave while the network is still down; the page keeps trying to give
   // the seat back, and gets through once the network returns.
   await ben.getByRole("button", { name: "Leave" }).click();
@@ -292,10 +307,9 @@ test("a guest who leaves while reconnecting gives its line back at once", async 
   await expect
     .poll(async () => (await lines(request)).in_use, { timeout: 5_000 })
     .toBe(linesBefore - 1);
-  // The second connection is the give-back. Here only the socket is cut,
-  // so the page's closing its peer connection (DTLS close) would free the
-  // seat as well; when the whole network is down, the give-back is what does.
+  // The second connection is the give-back, the only way left to free the seat.
   expect(network.connections).toBe(2);
+  await ben.evaluate(() => (window as unknown as { closeHeld: () => void }).closeHeld());
   await ana.getByRole("button", { name: "Leave" }).click();
 });
 
