@@ -163,11 +163,6 @@ impl Sfu {
         let mid = slot.mid;
         match sink.rtc.direct_api().stream_tx_by_mid(mid, None) {
             Some(stream) => {
-                // Forwarded media is not paced again: its sender paced it,
-                // and holding part of a frame back only delays the whole
-                // frame (docs/decisions.md). The layer choice keeps the
-                // rate under the subscriber's estimate.
-                stream.set_unpaced(true);
                 stream.write_rtp(write);
                 sink.unsent += 1;
                 sink.forwarded += 1;
