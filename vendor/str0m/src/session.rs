@@ -34,7 +34,7 @@ use crate::rtp_::SeqNo;
 use crate::rtp_::SeqNoWindow;
 use crate::rtp_::{Bitrate, ExtensionMap, Goodbye, Mid, ReportList, Rtcp, RtcpFb};
 use crate::rtp_::{Dlrr, DlrrItem, ExtendedReport, ReportBlock};
-use crate::rtp_::{RtpHeader, SessionId, TwccPacketId, extend_u16};
+use crate::rtp_::{RtpHeader, SessionId, TwccClusterId, TwccPacketId, extend_u16};
 use crate::rtp_::{SrtpContext, Ssrc};
 use crate::rtp_::{TwccRecvRegister, TwccSendRegister};
 use crate::stats::StatsSnapshot;
@@ -108,6 +108,8 @@ pub(crate) struct Session {
 
     // temporary buffer when getting the next (unencrypted) RTP packet from Media line.
     poll_packet_buf: Vec<u8>,
+    /// confab: the queue the pacer last handed out (see `poll_pacer`).
+    pacer_polled: Option<MidRid>,
 
     // Next packet for RtpPacket event.
     pending_packet: Option<RtpPacket>,
@@ -208,6 +210,7 @@ impl Session {
             pacer,
             pacer_control: PacerControl::new(),
             poll_packet_buf: vec![0; 2000],
+            pacer_polled: None,
             pending_packet: None,
             media_bytes_rx: 0,
             media_bytes_tx: 0,
@@ -1229,11 +1232,14 @@ impl Session {
     }
 
     fn poll_packet(&mut self, now: Instant) -> Option<DatagramSend> {
-        let srtp_tx = self.srtp_tx.as_mut()?;
+        // confab: checked before polling the pacer, as before; taken after it, which
+        // may refresh the pacer through `&mut self`.
+        self.srtp_tx.as_ref()?;
 
         // Figure out which, if any, queue to poll
         // The cluster_id is captured by the pacer at poll time, before register_send() might clear it
-        let (midrid, cluster_id) = self.pacer.poll_queue()?;
+        let (midrid, cluster_id) = self.poll_pacer(now)?;
+        let srtp_tx = self.srtp_tx.as_mut()?;
         let stream = self.streams.stream_tx_by_midrid(midrid)?;
         let Some(media) = self.medias.iter().find(|m| m.mid() == stream.mid()) else {
             trace!("Pacer pointed to mid {} which has no media", midrid.mid());
@@ -1298,6 +1304,39 @@ impl Session {
         Some(protected.into())
     }
 
+    // confab: the leaky pacer hands out one queue per `handle_timeout`, and asks for
+    // another timeout a microsecond later: a burst then took one `Rtc::handle_input`
+    // per packet, each walking every stream, and a driver with a millisecond timer sent
+    // one paced packet per millisecond. When the pacer has handed out a queue at `now`,
+    // give it that queue's new state at `now` instead and let it decide again: the
+    // same decision a timeout at `now` would make (see `LeakyBucketPacer::can_refresh`),
+    // without the rest of `handle_timeout`.
+    fn poll_pacer(&mut self, now: Instant) -> Option<(MidRid, Option<TwccClusterId>)> {
+        if !self.pacer.can_refresh(now) {
+            let polled = self.pacer.poll_queue()?;
+            self.pacer_polled = Some(polled.0);
+            return Some(polled);
+        }
+        let queue = self
+            .pacer_polled
+            .take()
+            .and_then(|midrid| self.streams.stream_tx_by_midrid(midrid))
+            .map(|stream| stream.queue_state(now));
+        match queue.and_then(|q| self.pacer.refresh_queue(now, q)) {
+            Some(Some(padding)) => {
+                if let Some(stream) = self.streams.stream_tx_by_midrid(padding.midrid) {
+                    stream.generate_padding(padding.padding);
+                }
+            }
+            Some(None) => {}
+            // A queue the pacer had not seen, or a stream gone: snapshot them all.
+            None => self.update_queue_state(now, None),
+        }
+        let polled = self.pacer.poll_queue()?;
+        self.pacer_polled = Some(polled.0);
+        Some(polled)
+    }
+
     pub fn poll_timeout(&mut self) -> (Option<Instant>, Reason) {
         if self.rtp_closing {
             return if self.feedback_tx.is_empty() {
@@ -1305,6 +1344,23 @@ impl Session {
             } else {
                 (Some(already_happened()), Reason::Feedback)
             };
+        }
+
+        // Gives us built-in reason
+        let bwe_at = self
+            .bwe
+            .as_ref()
+            .map(|bwe| bwe.poll_timeout())
+            // We should never see this reason.
+            .unwrap_or((None, Reason::BweDelayControl));
+
+        // confab: packets written since the last timeout make it due at once, and
+        // nothing below can be sooner (ties go to the later term, and only the BWE's
+        // comes after this one): skip walking every stream's timers. A driver that
+        // writes to a peer and polls it before the timeout takes this path per write.
+        let send_stream_at = self.streams.send_stream();
+        if send_stream_at == Some(already_happened()) {
+            return (send_stream_at, Reason::SendStream).soonest(bwe_at);
         }
 
         self.update_receive_recovery();
@@ -1319,16 +1375,7 @@ impl Session {
             .filter_map(|media| media.poll_receive_timeout(self.reordering_timeout_audio))
             .min();
         let paused_at = self.paused_at();
-        let send_stream_at = self.streams.send_stream();
         let request_at = self.streams.pending_request();
-
-        // Gives us built-in reason
-        let bwe_at = self
-            .bwe
-            .as_ref()
-            .map(|bwe| bwe.poll_timeout())
-            // We should never see this reason.
-            .unwrap_or((None, Reason::BweDelayControl));
 
         (feedback_at, Reason::Feedback)
             .soonest((request_at, Reason::Feedback))

@@ -81,45 +81,11 @@ impl Pacer for LeakyBucketPacer {
         now: Instant,
         iter: impl Iterator<Item = QueueState>,
     ) -> Option<PaddingRequest> {
-        // Clear the gate when time advances
-        self.needs_timeout_before_next_poll = false;
-
-        // Clear the poll time - it will be recalculated below if needed.
-        // This is important because if we return early (e.g., next_poll_queue is already set),
-        // we don't want the old Immediate timeout to keep firing.
-        self.next_poll_time = None;
-
         // This is called periodically and whenever packet is queued.
         self.queue_states.clear();
         self.queue_states.extend(iter);
 
-        let elapsed = self.update_handle_time_and_get_elapsed(now);
-
-        self.clear_debt(elapsed);
-        self.maybe_update_adjusted_bitrate(now);
-
-        if let Some(request) = self.maybe_create_padding_request(now) {
-            self.next_poll_queue = Some(request.midrid);
-            return Some(request);
-        }
-
-        if self.next_poll_queue.is_some() {
-            return None;
-        }
-
-        let (next_poll_time_and_reason, queue) = self.next_poll(now)?;
-
-        if now < next_poll_time_and_reason.0 {
-            // We don't set this because between now and the neaxt poll, queue state can change such
-            // that we should poll a different queue i.e. media could be queued.
-            self.next_poll_queue = None;
-        } else {
-            self.next_poll_queue = queue.map(|q| q.midrid);
-        }
-
-        self.next_poll_time = Some(next_poll_time_and_reason);
-
-        None
+        self.decide(now)
     }
 
     fn poll_queue(&mut self) -> Option<(MidRid, Option<TwccClusterId>)> {
@@ -183,6 +149,84 @@ impl LeakyBucketPacer {
             completed_probe: None,
             needs_timeout_before_next_poll: true,
         }
+    }
+
+    // confab: split out of `handle_timeout` (unchanged) for `refresh_queue` below.
+    /// What `handle_timeout` decides once it has the queue states.
+    fn decide(&mut self, now: Instant) -> Option<PaddingRequest> {
+        // Clear the gate when time advances
+        self.needs_timeout_before_next_poll = false;
+
+        // Clear the poll time - it will be recalculated below if needed.
+        // This is important because if we return early (e.g., next_poll_queue is already set),
+        // we don't want the old Immediate timeout to keep firing.
+        self.next_poll_time = None;
+
+        let elapsed = self.update_handle_time_and_get_elapsed(now);
+
+        self.clear_debt(elapsed);
+        self.maybe_update_adjusted_bitrate(now);
+
+        if let Some(request) = self.maybe_create_padding_request(now) {
+            self.next_poll_queue = Some(request.midrid);
+            return Some(request);
+        }
+
+        if self.next_poll_queue.is_some() {
+            return None;
+        }
+
+        let (next_poll_time_and_reason, queue) = self.next_poll(now)?;
+
+        if now < next_poll_time_and_reason.0 {
+            // We don't set this because between now and the neaxt poll, queue state can change such
+            // that we should poll a different queue i.e. media could be queued.
+            self.next_poll_queue = None;
+        } else {
+            self.next_poll_queue = queue.map(|q| q.midrid);
+        }
+
+        self.next_poll_time = Some(next_poll_time_and_reason);
+
+        None
+    }
+
+    // confab: a packet costs the caller a whole `Rtc::handle_input(Timeout)` otherwise.
+    // `poll_queue` hands out one queue and then waits for `handle_timeout`, which the
+    // session calls only from `Rtc::handle_input`: every paced packet cost a timeout
+    // input (a walk of every stream's timers, the estimator, the pacer) and a wake-up,
+    // a microsecond later, that a millisecond timer cannot give. Instead the session
+    // refreshes the pacer itself, at the same instant, after each packet: only the
+    // queue it just sent from has changed (the others' snapshots at the same instant
+    // are the same, and packets written since are not timestamped, so not counted,
+    // until the next `handle_timeout`), so the pacer releases at one instant exactly
+    // what repeated timeouts at that instant would have. Probes keep their
+    // timeout-driven path (their clusters end in the session's `handle_timeout`).
+
+    /// Whether `refresh_queue` may stand in for a `handle_timeout` at `now`: a queue
+    /// was handed out at `now` and no probe is under way.
+    pub(crate) fn can_refresh(&self, now: Instant) -> bool {
+        self.needs_timeout_before_next_poll
+            && self.last_handle_time == Some(now)
+            && self.next_poll_queue.is_none()
+            && self.probe_queue.is_empty()
+            && self.completed_probe.is_none()
+    }
+
+    /// Replaces one queue's state and decides again at `now`, as `handle_timeout`
+    /// would. `None` if the pacer does not know the queue (the caller then gives all
+    /// states to `handle_timeout`).
+    pub(crate) fn refresh_queue(
+        &mut self,
+        now: Instant,
+        queue: QueueState,
+    ) -> Option<Option<PaddingRequest>> {
+        let slot = self
+            .queue_states
+            .iter_mut()
+            .find(|q| q.midrid == queue.midrid)?;
+        *slot = queue;
+        Some(self.decide(now))
     }
 
     /// Start executing a probe cluster.
@@ -360,16 +404,19 @@ impl LeakyBucketPacer {
             self.pacing_bitrate
         };
 
-        let (queue_time, queued_packets, queue_size) =
-            self.queue_states
-                .iter()
-                .fold((Duration::ZERO, 0, DataSize::ZERO), |acc, q| {
-                    (
-                        acc.0 + q.snapshot.total_queue_time(now),
-                        acc.1 + q.snapshot.packet_count,
-                        acc.2 + DataSize::from(q.snapshot.byte_size),
-                    )
-                });
+        // confab: empty queues add nothing (an empty queue's queue time is zero), and
+        // most of a subscriber's queues are empty: skip their `Instant` arithmetic.
+        let (queue_time, queued_packets, queue_size) = self
+            .queue_states
+            .iter()
+            .filter(|q| q.snapshot.packet_count > 0)
+            .fold((Duration::ZERO, 0, DataSize::ZERO), |acc, q| {
+                (
+                    acc.0 + q.snapshot.total_queue_time(now),
+                    acc.1 + q.snapshot.packet_count,
+                    acc.2 + DataSize::from(q.snapshot.byte_size),
+                )
+            });
         if queued_packets == 0 {
             return;
         }

@@ -53,6 +53,27 @@ impl PacerImpl {
             PacerImpl::LeakyBucket(v) => v.check_probe_complete(now),
         }
     }
+
+    // confab: see `LeakyBucketPacer::can_refresh`. The null pacer counts off its
+    // snapshots itself and never needs it.
+    pub fn can_refresh(&self, now: Instant) -> bool {
+        match self {
+            PacerImpl::Null(_) => false,
+            PacerImpl::LeakyBucket(v) => v.can_refresh(now),
+        }
+    }
+
+    // confab: see `LeakyBucketPacer::refresh_queue`.
+    pub fn refresh_queue(
+        &mut self,
+        now: Instant,
+        queue: QueueState,
+    ) -> Option<Option<PaddingRequest>> {
+        match self {
+            PacerImpl::Null(_) => None,
+            PacerImpl::LeakyBucket(v) => v.refresh_queue(now, queue),
+        }
+    }
 }
 
 impl Pacer for PacerImpl {
