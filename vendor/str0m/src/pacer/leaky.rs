@@ -1081,6 +1081,85 @@ mod test {
         assert!(QueuePriority::Padding < QueuePriority::Empty);
     }
 
+    // confab: `refresh_queue` must release at one instant exactly what repeated
+    // `handle_timeout`s at that instant would, and leave no "immediate" timeout behind.
+    #[test]
+    fn refreshing_the_sent_queue_releases_what_timeouts_at_that_instant_would() {
+        let start = Instant::now();
+        // Video over the pacing rate (7 × 1000 bytes per 33 ms is 1.7 Mbit/s against
+        // 1 Mbit/s), so the pacer holds packets back, plus unpaced audio.
+        let run = |refresh: bool| {
+            let mut queue = Queue::default();
+            let mut pacer = LeakyBucketPacer::new(Bitrate::kbps(1000));
+            let mut sent = vec![];
+            let mut refreshes = 0;
+            // Frames for a second, then time for the pacer to drain them.
+            for ms in 0..2000_u64 {
+                let now = start + duration_ms(ms);
+                if ms % 33 == 0 && ms < 1000 {
+                    let seq = (ms / 33) as u16 * 10;
+                    for i in 0..7 {
+                        let (header, payload_len, kind) =
+                            make_packet(seq + i, 1000, PacketKind::Video);
+                        queue.enqueue_packet(QueuedPacket {
+                            queued_at: now,
+                            header,
+                            payload_len,
+                            kind,
+                        });
+                    }
+                    let (header, payload_len, kind) = make_packet(seq + 9, 100, PacketKind::Audio);
+                    queue.enqueue_packet(QueuedPacket {
+                        queued_at: now,
+                        header,
+                        payload_len,
+                        kind,
+                    });
+                }
+                handle_timeout_noisy(&mut pacer, &mut queue, now);
+                let mut last = None;
+                for _ in 0..100 {
+                    if refresh && pacer.can_refresh(now) {
+                        let midrid = last.expect("a queue was handed out");
+                        let state = queue.queue_state(now).find(|q| q.midrid == midrid);
+                        assert!(pacer.refresh_queue(now, state.unwrap()).is_some());
+                        refreshes += 1;
+                    }
+                    let Some((qid, _)) = pacer.poll_queue() else {
+                        break;
+                    };
+                    let packet = queue.next_packet().unwrap();
+                    pacer.register_send(now, DataSize::from(packet.size()), qid);
+                    queue.register_send(qid, now);
+                    sent.push((packet.header.sequence_number, ms));
+                    last = Some(qid);
+                    if !refresh {
+                        handle_timeout_noisy(&mut pacer, &mut queue, now);
+                    }
+                }
+                if refresh {
+                    assert_ne!(
+                        pacer.poll_timeout().1,
+                        Reason::Pacer(PacerReason::Immediate),
+                        "nothing left for a timeout at once"
+                    );
+                }
+            }
+            (sent, refreshes)
+        };
+        let (by_timeouts, _) = run(false);
+        let (by_refresh, refreshes) = run(true);
+        assert_eq!(by_timeouts, by_refresh);
+        assert!(refreshes > 100, "{refreshes} refreshes");
+        // The pacer did hold video back: some left after the frame's millisecond.
+        assert!(
+            by_refresh
+                .iter()
+                .any(|(seq, ms)| *ms > (*seq / 10) as u64 * 33)
+        );
+        assert_eq!(by_refresh.len(), 31 * 8);
+    }
+
     fn assert_poll_success<F>(
         pacer: &mut impl Pacer,
         queue: &mut Queue,
