@@ -25,3 +25,5 @@ say "Rust: tests";     cargo test --locked --workspace
 # server's tests issue licences with it). Run its tests once more alone, as
 # a build that does not trust the development key, like a release.
 say "Rust: licence tests without the dev key"; cargo test --locked -p confab-license
+# We ship a patched str0m (vendor/str0m): its own unit tests, on our copy.
+say "Rust: str0m's unit tests on the vendored fork"; scripts/str0m-fork-tests.sh

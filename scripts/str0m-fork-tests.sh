@@ -10,10 +10,17 @@
 # the build between runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# A fixed place next to the build, so a persistent CARGO_TARGET_DIR keeps it
+# warm; files are only replaced when their content changes.
+work="${CARGO_TARGET_DIR:-$root/target}/str0m-fork-tests"
+mkdir -p "$work"
+put() { # put FILE: standard input to FILE, only if it differs
+  local new; new=$(mktemp)
+  cat >"$new"
+  if cmp -s "$new" "$1"; then rm -f "$new"; else mv "$new" "$1"; fi
+}
 
-python3 - "$root/vendor/str0m" "$work" <<'EOF'
+python3 - "$root/vendor/str0m" "$work" <<'EOF' | put "$work/Cargo.toml"
 import re, sys
 src, work = sys.argv[1], sys.argv[2]
 s = open(f"{src}/Cargo.toml").read()
@@ -31,13 +38,13 @@ s = re.sub(r'^(apple-crypto|drv|examples|openssl|rust-crypto|vendored|wincrypto)
 s = re.sub(r'^openssl-dimpl = \[[^\]]*\]', 'openssl-dimpl = []', s, flags=re.M)
 s = re.sub(r'\[dev-dependencies\.systemstat\]\n(?:[^\[\n][^\n]*\n)*',
            '[dev-dependencies.systemstat]\npath = "systemstat"\n\n', s)
-open(f"{work}/Cargo.toml", "w").write(s + "\n[workspace]\n")
+sys.stdout.write(s + "\n[workspace]\n")
 EOF
 
 mkdir -p "$work/systemstat/src"
-printf '[package]\nname = "systemstat"\nversion = "0.2.2"\nedition = "2021"\n' \
-    >"$work/systemstat/Cargo.toml"
-echo 'pub use std::time::Duration;' >"$work/systemstat/src/lib.rs"
-cp "$root/Cargo.lock" "$work/"
+printf '[package]\nname = "systemstat"\nversion = "0.2.2"\nedition = "2021"\n' |
+  put "$work/systemstat/Cargo.toml"
+echo 'pub use std::time::Duration;' | put "$work/systemstat/src/lib.rs"
+put "$work/Cargo.lock" <"$root/Cargo.lock"
 cd "$work"
 cargo test --offline --lib "$@"
