@@ -434,7 +434,6 @@ mod tests {
             api.declare_stream_tx(3.into(), None, "aud".into(), None);
 
             let mut seen = vec![];
-            let mut timeout = start;
             let (mut video_seq, mut audio_seq) = (0_u64, 0_u64);
             for ms in 0..4000_u64 {
                 let now = start + Duration::from_millis(ms);
@@ -455,19 +454,26 @@ mod tests {
                     }
                 }
                 if ms < 2000 && ms % 20 == 0 {
-                    let write =
-                        RtpWrite::new(audio_pt, SeqNo::from(audio_seq), ms as u32 * 48, now, vec![2; 100]);
-                    rtc.direct_api().stream_tx(&3.into()).unwrap().write_rtp(write);
+                    let write = RtpWrite::new(
+                        audio_pt,
+                        SeqNo::from(audio_seq),
+                        ms as u32 * 48,
+                        now,
+                        vec![2; 100],
+                    );
+                    rtc.direct_api()
+                        .stream_tx(&3.into())
+                        .unwrap()
+                        .write_rtp(write);
                     audio_seq += 1;
                 }
                 for _ in 0..10 {
-                    loop {
+                    let timeout = loop {
                         match rtc.poll_output().unwrap() {
                             Output::Timeout(at) => {
-                                timeout = at;
                                 let reason = format!("{:?}", rtc.last_timeout_reason());
                                 seen.push((ms, Seen::Timeout(at - start, reason)));
-                                break;
+                                break at;
                             }
                             Output::Transmit(t) => {
                                 let b = &t.contents;
@@ -481,7 +487,7 @@ mod tests {
                             }
                             Output::Event(_) => {}
                         }
-                    }
+                    };
                     if timeout > now {
                         break;
                     }
@@ -507,7 +513,11 @@ mod tests {
         // Everything written was sent, and the pacer did hold video back.
         assert_eq!(rtp(&by_written, 1), 61 * 10);
         assert_eq!(rtp(&by_written, 3), 100);
-        assert!(by_written.iter().any(|(ms, s)| matches!(s, Seen::Rtp(1, _)) && ms % 33 != 0));
+        assert!(
+            by_written
+                .iter()
+                .any(|(ms, s)| matches!(s, Seen::Rtp(1, _)) && ms % 33 != 0)
+        );
         assert!(by_written.iter().any(|(_, s)| matches!(s, Seen::Rtcp(_))));
         assert_eq!(by_full.len(), by_written.len());
         for (full, written) in by_full.iter().zip(&by_written) {
