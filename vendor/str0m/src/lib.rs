@@ -942,6 +942,10 @@ pub struct Rtc {
     // Last timeout returned by `poll_output`, reused while the readiness says
     // the timeout is still valid.
     cached_timeout: Instant,
+    // confab: `readiness.changes()` when the last timeout was handled: while it
+    // is unchanged, nothing but packets written to send streams (and polling)
+    // happened since (see `Session::handle_timeout_written`).
+    timeout_mark: Option<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1315,6 +1319,7 @@ impl Rtc {
             close_dtls_started: false,
             readiness: Readiness::armed(),
             cached_timeout: start,
+            timeout_mark: None,
         })
     }
 
@@ -1903,7 +1908,7 @@ impl Rtc {
             let time_and_reason = (None, Reason::NotHappening)
                 .soonest((self.next_dtls_timeout, Reason::DTLS))
                 .soonest((self.ice.poll_timeout(), Reason::Ice))
-                .soonest(self.session.poll_timeout())
+                .soonest(self.session.poll_timeout_quiet(self.quiet()))
                 .soonest((self.sctp.poll_timeout(), Reason::Sctp))
                 .soonest((self.chan.poll_timeout(&self.sctp), Reason::Channel))
                 .soonest((stats_timeout, Reason::Stats));
@@ -2097,6 +2102,11 @@ impl Rtc {
         self.need_init_time = false;
     }
 
+    // confab: see `timeout_mark`.
+    fn quiet(&self) -> bool {
+        self.timeout_mark == Some(self.readiness.changes())
+    }
+
     fn do_handle_timeout(&mut self, now: Instant) -> Result<(), RtcError> {
         self.init_time(now);
 
@@ -2106,6 +2116,8 @@ impl Rtc {
         }
 
         self.last_now = now;
+        // confab: taken before the wakes below count.
+        let quiet = self.quiet();
 
         // Disjoint borrows so each subsystem gets its own armed `Wake` and
         // makes its own re-poll decision; the guards fold into `readiness`
@@ -2130,7 +2142,13 @@ impl Rtc {
 
         sctp.handle_timeout(now, &mut readiness.wake());
         chan.handle_timeout(now, sctp, &mut readiness.wake());
-        session.handle_timeout(now, &mut readiness.wake())?;
+        // confab: see `Session::handle_timeout_written`. It leaves the readiness
+        // armed, as `handle_timeout` does, but counts no change.
+        if session.handle_timeout_written(now, quiet) {
+            drop(readiness.wake_send_queue());
+        } else {
+            session.handle_timeout(now, &mut readiness.wake())?;
+        }
 
         if let Some(stats) = stats {
             if stats.wants_timeout(now) {
@@ -2158,6 +2176,9 @@ impl Rtc {
                 stats.do_handle_timeout(&mut snapshot);
             }
         }
+
+        // confab: see `timeout_mark`.
+        self.timeout_mark = Some(self.readiness.changes());
 
         Ok(())
     }

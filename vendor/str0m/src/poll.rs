@@ -72,6 +72,15 @@ impl<'a> RtcMut<'a> {
     }
 }
 
+impl RtcMut<'_> {
+    // confab: see `Readiness::wake_send_queue`.
+    /// Mutable access for a send stream: arms both halves, counts no change.
+    pub(crate) fn send_queue_mut(&mut self) -> &mut Rtc {
+        drop(self.rtc.readiness.wake_send_queue());
+        self.rtc
+    }
+}
+
 impl Deref for RtcMut<'_> {
     type Target = Rtc;
 
@@ -151,12 +160,37 @@ impl Drop for Mutation<'_> {
 pub(crate) struct Readiness {
     events: bool,
     timeout: bool,
+    /// confab: how many mutable descents there have been (see `changes`).
+    changes: u64,
 }
 
 impl Readiness {
     /// A fresh instance must poll the whole tree once.
     pub(crate) fn armed() -> Self {
         Readiness {
+            events: true,
+            timeout: true,
+            changes: 0,
+        }
+    }
+
+    // confab: lets `Rtc` tell that nothing but packets written to send streams
+    // (and polling) happened since its last timeout, so the next timeout may be
+    // handled without walking every stream (`Session::handle_timeout_written`).
+    // Every mutable descent counts, except `wake_send_queue`'s.
+    /// Mutable descents into the tree so far, not counting send stream access.
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    // confab: see `changes`. For `DirectApi::stream_tx`: what a `StreamTx` lets the
+    // application change (written packets, `set_unpaced`, the RTX cache) moves no
+    // timer of the session's, only what its send queue tells the pacer, and the
+    // stream marks itself for that (`StreamTx::needs_pacer_refresh`).
+    /// Arms both halves like [`Readiness::wake`] without counting a change.
+    pub(crate) fn wake_send_queue(&mut self) -> Wake<'_> {
+        Wake {
+            readiness: self,
             events: true,
             timeout: true,
         }
@@ -180,6 +214,7 @@ impl Readiness {
 
     /// Hand out an armed guard for a mutable descent into the tree.
     pub(crate) fn wake(&mut self) -> Wake<'_> {
+        self.changes = self.changes.wrapping_add(1);
         Wake {
             readiness: self,
             events: true,
@@ -228,6 +263,7 @@ impl Readiness {
         Self {
             events: false,
             timeout: false,
+            changes: 0,
         }
     }
 }
@@ -327,7 +363,11 @@ mod tests {
     fn narrowing_preserves_other_operations() {
         for events in [false, true] {
             for timeout in [false, true] {
-                let mut readiness = Readiness { events, timeout };
+                let mut readiness = Readiness {
+                    events,
+                    timeout,
+                    changes: 0,
+                };
                 {
                     let mut wake = readiness.wake();
                     wake.no_events();
@@ -336,6 +376,155 @@ mod tests {
                 assert_eq!(readiness.wants_events(), events);
                 assert_eq!(readiness.wants_timeout(), timeout);
             }
+        }
+    }
+
+    // confab: a timeout with nothing but written packets since the last one
+    // (`Session::handle_timeout_written`) must send what a full `handle_timeout`
+    // would, at the same instants, and name the same next timeouts. Driven as an
+    // SFU drives a subscriber: poll after writing, a timeout when one is due.
+    #[test]
+    fn timeouts_after_writes_alone_send_what_full_timeouts_would() {
+        use crate::format::Codec;
+        use crate::net::Protocol;
+        use crate::rtp::{RtpWrite, SeqNo};
+        use std::time::Duration;
+
+        #[derive(Debug, PartialEq)]
+        enum Seen {
+            // SSRC and sequence number from the clear RTP header.
+            Rtp(u32, u16),
+            Rtcp(usize),
+            Timeout(Duration, String),
+        }
+
+        let start = Instant::now();
+        let run = |full: bool| {
+            let mut rtc = Rtc::builder()
+                .set_rtp_mode(true)
+                .enable_bwe(Some(Bitrate::kbps(1000)))
+                .build(start);
+            let profile = SrtpProfile::AEAD_AES_128_GCM;
+            let mat = KeyingMaterial::new(&vec![0; profile.keying_material_len()]);
+            rtc.session.set_keying_material(
+                mat,
+                crate::crypto::test_default_provider(),
+                profile,
+                true,
+            );
+            rtc.send_addr = Some(crate::SendAddr {
+                proto: Protocol::Udp,
+                source: "127.0.0.1:1000".parse().unwrap(),
+                destination: "127.0.0.1:2000".parse().unwrap(),
+            });
+            let pt = |audio: bool| {
+                rtc.session
+                    .codec_config
+                    .params()
+                    .iter()
+                    .find(|p| p.spec().codec == if audio { Codec::Opus } else { Codec::Vp8 })
+                    .map(|p| p.pt())
+                    .unwrap()
+            };
+            let (video_pt, audio_pt) = (pt(false), pt(true));
+            let mut api = rtc.direct_api();
+            api.declare_media("vid".into(), MediaKind::Video);
+            api.declare_media("aud".into(), MediaKind::Audio);
+            api.declare_stream_tx(1.into(), None, "vid".into(), None);
+            api.declare_stream_tx(3.into(), None, "aud".into(), None);
+
+            let mut seen = vec![];
+            let (mut video_seq, mut audio_seq) = (0_u64, 0_u64);
+            for ms in 0..4000_u64 {
+                let now = start + Duration::from_millis(ms);
+                // Video over the 1 Mbit/s estimate (10 × 1000 bytes per 34 ms is
+                // 2.4 Mbit/s), so the pacer holds packets back, plus unpaced audio,
+                // never written at the same instant: where two queues tie, the pacer
+                // takes the first in a `HashMap`'s order, which differs between two
+                // `Rtc`s.
+                if ms < 2000 && ms % 34 == 0 {
+                    for _ in 0..10 {
+                        let write = RtpWrite::new(
+                            video_pt,
+                            SeqNo::from(video_seq),
+                            ms as u32 * 90,
+                            now,
+                            vec![1; 1000],
+                        );
+                        let mut api = rtc.direct_api();
+                        api.stream_tx(&1.into()).unwrap().write_rtp(write);
+                        video_seq += 1;
+                    }
+                }
+                if ms < 2000 && ms % 20 == 11 {
+                    let write = RtpWrite::new(
+                        audio_pt,
+                        SeqNo::from(audio_seq),
+                        ms as u32 * 48,
+                        now,
+                        vec![2; 100],
+                    );
+                    rtc.direct_api()
+                        .stream_tx(&3.into())
+                        .unwrap()
+                        .write_rtp(write);
+                    audio_seq += 1;
+                }
+                for _ in 0..10 {
+                    let timeout = loop {
+                        match rtc.poll_output().unwrap() {
+                            Output::Timeout(at) => {
+                                let reason = format!("{:?}", rtc.last_timeout_reason());
+                                seen.push((ms, Seen::Timeout(at - start, reason)));
+                                break at;
+                            }
+                            Output::Transmit(t) => {
+                                let b = &t.contents;
+                                let entry = if (192..=223).contains(&b[1]) {
+                                    Seen::Rtcp(b.len())
+                                } else {
+                                    let ssrc = u32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+                                    Seen::Rtp(ssrc, u16::from_be_bytes([b[2], b[3]]))
+                                };
+                                seen.push((ms, entry));
+                            }
+                            Output::Event(_) => {}
+                        }
+                    };
+                    if timeout > now {
+                        break;
+                    }
+                    if full {
+                        // Counts as a change: the next timeout walks everything.
+                        drop(rtc.readiness.wake());
+                    }
+                    rtc.handle_input(Input::Timeout(now)).unwrap();
+                }
+            }
+            (seen, rtc.session.written_timeouts)
+        };
+
+        let (by_full, none) = run(true);
+        let (by_written, written) = run(false);
+        assert_eq!(none, 0);
+        assert!(written > 200, "{written} timeouts after writes alone");
+        let rtp = |seen: &[(u64, Seen)], ssrc| {
+            seen.iter()
+                .filter(|(_, s)| matches!(s, Seen::Rtp(x, _) if *x == ssrc))
+                .count()
+        };
+        // Everything written was sent, and the pacer did hold video back.
+        assert_eq!(rtp(&by_written, 1), 59 * 10);
+        assert_eq!(rtp(&by_written, 3), 100);
+        assert!(
+            by_written
+                .iter()
+                .any(|(ms, s)| matches!(s, Seen::Rtp(1, _)) && ms % 34 != 0)
+        );
+        assert!(by_written.iter().any(|(_, s)| matches!(s, Seen::Rtcp(_))));
+        assert_eq!(by_full.len(), by_written.len());
+        for (full, written) in by_full.iter().zip(&by_written) {
+            assert_eq!(full, written);
         }
     }
 }

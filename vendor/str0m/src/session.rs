@@ -110,6 +110,11 @@ pub(crate) struct Session {
     poll_packet_buf: Vec<u8>,
     /// confab: the queue the pacer last handed out (see `poll_pacer`).
     pacer_polled: Option<MidRid>,
+    /// confab: see `handle_timeout_written`.
+    walked_timers: Option<WalkedTimers>,
+    /// confab: how many timeouts `handle_timeout_written` handled.
+    #[cfg(test)]
+    pub(crate) written_timeouts: usize,
 
     // Next packet for RtpPacket event.
     pending_packet: Option<RtpPacket>,
@@ -211,6 +216,9 @@ impl Session {
             pacer_control: PacerControl::new(),
             poll_packet_buf: vec![0; 2000],
             pacer_polled: None,
+            walked_timers: None,
+            #[cfg(test)]
+            written_timeouts: 0,
             pending_packet: None,
             media_bytes_rx: 0,
             media_bytes_tx: 0,
@@ -277,9 +285,15 @@ impl Session {
 
         self.srtp_rx = Some(SrtpContext::new(crypto, srtp_profile, &mat, !left));
         self.srtp_tx = Some(SrtpContext::new(crypto, srtp_profile, &mat, left));
+        // confab: keys arrive while polling, not as a counted change (see
+        // `handle_timeout_written`): walk again.
+        self.walked_timers = None;
     }
 
     pub fn handle_timeout(&mut self, now: Instant, wake: &mut Wake) -> Result<(), RtcError> {
+        // confab: what this changes is walked again (see `handle_timeout_written`).
+        self.walked_timers = None;
+
         if self.rtp_closing {
             // Closing only drains previously queued BYEs; this timeout changes nothing.
             wake.no_events();
@@ -352,6 +366,103 @@ impl Session {
         }
 
         Ok(())
+    }
+
+    // confab: in a session that sends a packet at a time (an SFU forwarding to a
+    // subscriber), every written packet cost a whole `handle_timeout`, because
+    // written packets are timestamped there (time moves only through
+    // `Rtc::handle_input`): a walk of every receive and send stream for reports,
+    // keyframe requests, NACKs and paused checks, and a snapshot of every send
+    // queue for the pacer, where only the written streams changed. When nothing
+    // but packets written to send streams (and polling) has happened since the
+    // last timeout (`quiet`, which `Rtc` tells from its readiness), and the
+    // timers `poll_timeout` last walked for are not due, that walk would do
+    // nothing but timestamp the written packets, and the pacer's other snapshots
+    // would be the same: do just that, the estimator's timeout (which runs on
+    // every timeout, and may start a probe), and give the pacer the changed
+    // queues (`LeakyBucketPacer::refresh_queues`). Anything else (a probe, a
+    // due timer, the frame API, a stream's first timeout) takes `handle_timeout`.
+
+    /// Handles a timeout at `now` if nothing but written packets needs it;
+    /// false (having changed nothing) if `handle_timeout` must.
+    pub fn handle_timeout_written(&mut self, now: Instant, quiet: bool) -> bool {
+        if !quiet || self.rtp_closing || !self.rtp_mode || self.srtp_tx.is_none() {
+            return false;
+        }
+        let Some(timers) = self.walked_timers else {
+            return false;
+        };
+        let due = |at: Option<Instant>| at.is_some_and(|at| at <= now);
+        if due(timers.soonest) || due(self.nack_at()) || due(self.twcc_at()) {
+            return false;
+        }
+        // Pending DLRRs go out with a sender report already queued.
+        let report_queued = || {
+            self.feedback_tx
+                .iter()
+                .any(|r| matches!(r, Rtcp::SenderReport(_)))
+        };
+        if !self.pending_rrtrs.is_empty() && report_queued() {
+            return false;
+        }
+        if !self.streams.can_handle_timeout_written(now) {
+            return false;
+        }
+
+        #[cfg(test)]
+        {
+            self.written_timeouts += 1;
+        }
+        self.streams.timestamp_written(now);
+        let probe_media = self.handle_timeout_bwe(now);
+        if self.pacer.active_cluster().is_none() {
+            let also = self.pacer_polled;
+            let queues = self.streams.stale_queue_states(now, also);
+            if let Some(padding) = self.pacer.refresh_queues(now, queues) {
+                if let Some(request) = padding {
+                    self.streams
+                        .stream_tx_by_midrid(request.midrid)
+                        .expect("pacer to use an existing stream")
+                        .generate_padding(request.padding);
+                }
+                return true;
+            }
+        }
+        self.update_queue_state(now, probe_media);
+        true
+    }
+
+    // confab: see `handle_timeout_written`.
+    /// The timers of `poll_timeout` that take a walk of every stream or media.
+    fn walk_timers(&mut self) -> WalkedTimers {
+        self.update_receive_recovery();
+        let feedback_at = self.regular_feedback_at();
+        let request_at = self.streams.pending_request();
+        let packetize_at = self.medias.iter().filter_map(|m| m.poll_timeout()).min();
+        let receive_at = self
+            .medias
+            .iter_mut()
+            .filter_map(|media| media.poll_receive_timeout(self.reordering_timeout_audio))
+            .min();
+        let paused_at = self.paused_at();
+        let soonest = [
+            feedback_at,
+            request_at,
+            packetize_at,
+            receive_at,
+            self.streams.soonest_paused_check(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        WalkedTimers {
+            feedback_at,
+            request_at,
+            packetize_at,
+            receive_at,
+            paused_at,
+            soonest,
+        }
     }
 
     fn handle_timeout_bwe(&mut self, now: Instant) -> Option<(Mid, Pt)> {
@@ -1337,7 +1448,15 @@ impl Session {
         Some(polled)
     }
 
+    #[cfg(test)]
     pub fn poll_timeout(&mut self) -> (Option<Instant>, Reason) {
+        self.poll_timeout_quiet(false)
+    }
+
+    // confab: `quiet` as for `handle_timeout_written`: the walked timers cannot
+    // have moved since they were last walked, so they are not walked again.
+    /// [`Session::poll_timeout`], reusing the last walk when `quiet`.
+    pub fn poll_timeout_quiet(&mut self, quiet: bool) -> (Option<Instant>, Reason) {
         if self.rtp_closing {
             return if self.feedback_tx.is_empty() {
                 (None, Reason::NotHappening)
@@ -1363,19 +1482,28 @@ impl Session {
             return (send_stream_at, Reason::SendStream).soonest(bwe_at);
         }
 
-        self.update_receive_recovery();
-        let feedback_at = self.regular_feedback_at();
+        // confab: the walk is in `walk_timers`, kept while `quiet` in rtp mode
+        // (the frame API's receive buffers change as they are polled).
+        let quiet = quiet && self.rtp_mode;
+        let walked = match self.walked_timers.filter(|_| quiet) {
+            Some(walked) => walked,
+            None => {
+                let walked = self.walk_timers();
+                self.walked_timers = quiet.then_some(walked);
+                walked
+            }
+        };
+        let WalkedTimers {
+            feedback_at,
+            request_at,
+            packetize_at,
+            receive_at,
+            paused_at,
+            ..
+        } = walked;
         let nack_at = self.nack_at();
         let twcc_at = self.twcc_at();
         let pacing_at = self.pacer.poll_timeout();
-        let packetize_at = self.medias.iter().filter_map(|m| m.poll_timeout()).min();
-        let receive_at = self
-            .medias
-            .iter_mut()
-            .filter_map(|media| media.poll_receive_timeout(self.reordering_timeout_audio))
-            .min();
-        let paused_at = self.paused_at();
-        let request_at = self.streams.pending_request();
 
         (feedback_at, Reason::Feedback)
             .soonest((request_at, Reason::Feedback))
@@ -1606,6 +1734,19 @@ pub struct PacketReceipt {
 
 /// Find the PayloadParams for the given Pt, either when the Pt is the main Pt for the Codec or
 /// when it's the RTX Pt.
+/// confab: see `Session::walk_timers`.
+#[derive(Debug, Clone, Copy)]
+struct WalkedTimers {
+    feedback_at: Option<Instant>,
+    request_at: Option<Instant>,
+    packetize_at: Option<Instant>,
+    receive_at: Option<Instant>,
+    /// The first receive stream's paused check, as `poll_timeout` names it.
+    paused_at: Option<Instant>,
+    /// The soonest of these and of every receive stream's paused check.
+    soonest: Option<Instant>,
+}
+
 fn main_payload_params(c: &CodecConfig, pt: Pt) -> Option<&PayloadParams> {
     c.iter()
         .find(|p| p.pt == pt || p.resend == Some(pt) || p.red == Some(pt))

@@ -229,6 +229,35 @@ impl LeakyBucketPacer {
         Some(self.decide(now))
     }
 
+    // confab: a session whose only change since its last `handle_timeout` is
+    // packets written to some send streams used to snapshot every stream's queue
+    // for the pacer again. The other queues' snapshots are the same at a later
+    // instant (queue time is extrapolated from `created_at`), so replacing the
+    // changed ones and deciding again is what `handle_timeout` with every state
+    // would decide.
+
+    /// Replaces the states of the given queues and decides at `now` as
+    /// `handle_timeout` would. `None` (having decided nothing) if a queue is
+    /// not known to the pacer or a probe is under way: the caller then gives
+    /// all states to `handle_timeout`.
+    pub(crate) fn refresh_queues(
+        &mut self,
+        now: Instant,
+        queues: impl Iterator<Item = QueueState>,
+    ) -> Option<Option<PaddingRequest>> {
+        if !self.probe_queue.is_empty() || self.completed_probe.is_some() {
+            return None;
+        }
+        for queue in queues {
+            let slot = self
+                .queue_states
+                .iter_mut()
+                .find(|q| q.midrid == queue.midrid)?;
+            *slot = queue;
+        }
+        Some(self.decide(now))
+    }
+
     /// Start executing a probe cluster.
     ///
     /// The pacer will pace at the probe's target bitrate and track packets sent.

@@ -63,6 +63,19 @@ impl PacerImpl {
         }
     }
 
+    // confab: see `LeakyBucketPacer::refresh_queues`. The null pacer is given
+    // every state by `handle_timeout` instead.
+    pub fn refresh_queues(
+        &mut self,
+        now: Instant,
+        queues: impl Iterator<Item = QueueState>,
+    ) -> Option<Option<PaddingRequest>> {
+        match self {
+            PacerImpl::Null(_) => None,
+            PacerImpl::LeakyBucket(v) => v.refresh_queues(now, queues),
+        }
+    }
+
     // confab: see `LeakyBucketPacer::refresh_queue`.
     pub fn refresh_queue(
         &mut self,

@@ -490,6 +490,48 @@ impl Streams {
         }
     }
 
+    // confab: the parts of `handle_timeout` that packets written since the last
+    // one need (see `Session::handle_timeout_written`).
+
+    /// Whether `handle_timeout` at `now` would do nothing to these streams but
+    /// timestamp written packets, given that no report, keyframe request or
+    /// paused check is due (the session's cached timers say so): there are
+    /// send streams and every one has had its first timeout, no probe is
+    /// bound, the lookup cleanup is not due.
+    pub(crate) fn can_handle_timeout_written(&self, now: Instant) -> bool {
+        now <= self.rx_lookup_at()
+            && self.probe_media.is_none()
+            // Without a send stream, the first timeout picks the default SSRC.
+            && !self.streams_tx.is_empty()
+            && self.streams_tx.values().all(|s| s.had_first_timeout())
+    }
+
+    /// Timestamps the packets written since the last timeout.
+    pub(crate) fn timestamp_written(&mut self, now: Instant) {
+        for stream in self.streams_tx.values_mut() {
+            stream.timestamp_written(now);
+        }
+    }
+
+    /// The queue states at `now` of the send streams whose last snapshot may be
+    /// out of date, and of `also`.
+    pub(crate) fn stale_queue_states(
+        &mut self,
+        now: Instant,
+        also: Option<MidRid>,
+    ) -> impl Iterator<Item = QueueState> + '_ {
+        self.streams_tx
+            .values_mut()
+            .filter(move |s| s.needs_pacer_refresh() || also.is_some_and(|m| s.is_midrid(m)))
+            .map(move |s| s.queue_state(now))
+    }
+
+    /// The soonest scheduled paused check of any receive stream (`paused_at`
+    /// gives the first stream's).
+    pub(crate) fn soonest_paused_check(&self) -> Option<Instant> {
+        self.streams_rx.values().filter_map(|s| s.paused_at()).min()
+    }
+
     pub(crate) fn poll_keyframe_request(&mut self) -> Option<KeyframeRequest> {
         self.streams_tx.values_mut().find_map(|s| {
             let kind = s.poll_keyframe_request()?;

@@ -132,6 +132,10 @@ pub struct StreamTx {
     /// Audio defaults to not being paced.
     unpaced: Option<bool>,
 
+    /// confab: changed since the pacer's last snapshot of this stream: `unpaced`
+    /// set, or packets timestamped by `timestamp_written`.
+    pacer_stale: bool,
+
     /// Scheduled resends due to NACK or spurious padding.
     resends: VecDeque<Resend>,
 
@@ -376,6 +380,7 @@ impl StreamTx {
             send_queue: SendQueue::new(),
             queue_info: None,
             unpaced: None,
+            pacer_stale: false,
             resends: VecDeque::new(),
             padding: 0,
             blank_packet: RtpPacket::blank(),
@@ -485,6 +490,7 @@ impl StreamTx {
     /// This overrides the default behavior.
     pub fn set_unpaced(&mut self, unpaced: bool) {
         self.unpaced = Some(unpaced);
+        self.pacer_stale = true;
     }
 
     /// Write RTP packet to a send stream.
@@ -1193,6 +1199,7 @@ impl StreamTx {
         }
 
         self.queue_info = Some(snapshot);
+        self.pacer_stale = false;
 
         QueueState {
             midrid: self.midrid,
@@ -1276,6 +1283,29 @@ impl StreamTx {
 
     pub(crate) fn need_timeout(&self) -> bool {
         self.send_queue.need_timeout()
+    }
+
+    // confab: see `Streams::handle_timeout_written`.
+    /// Whether the pacer's last snapshot of this stream may differ from one
+    /// taken now: packets timestamped or `set_unpaced` since, or padding (whose
+    /// snapshot is not the same at a later instant).
+    pub(crate) fn needs_pacer_refresh(&self) -> bool {
+        self.pacer_stale || self.padding > 0
+    }
+
+    // confab: see `Streams::handle_timeout_written`.
+    /// Whether `handle_timeout` has run once (it sets up the kind, pacing and padding).
+    pub(crate) fn had_first_timeout(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    // confab: `handle_timeout` for a stream that has had its first one.
+    /// Timestamps the packets written since the last timeout.
+    pub(crate) fn timestamp_written(&mut self, now: Instant) {
+        if self.send_queue.need_timeout() {
+            self.send_queue.handle_timeout(now);
+            self.pacer_stale = true;
+        }
     }
 
     pub(crate) fn handle_timeout<'a>(
