@@ -1433,7 +1433,7 @@ impl Session {
             .take()
             .and_then(|midrid| self.streams.stream_tx_by_midrid(midrid))
             .map(|stream| stream.queue_state(now));
-        match queue.and_then(|q| self.pacer.refresh_queue(now, q)) {
+        match queue.and_then(|q| self.pacer.refresh_queues(now, std::iter::once(q))) {
             Some(Some(padding)) => {
                 if let Some(stream) = self.streams.stream_tx_by_midrid(padding.midrid) {
                     stream.generate_padding(padding.padding);

@@ -151,7 +151,7 @@ impl LeakyBucketPacer {
         }
     }
 
-    // confab: split out of `handle_timeout` (unchanged) for `refresh_queue` below.
+    // confab: split out of `handle_timeout` (unchanged) for `refresh_queues` below.
     /// What `handle_timeout` decides once it has the queue states.
     fn decide(&mut self, now: Instant) -> Option<PaddingRequest> {
         // Clear the gate when time advances
@@ -203,7 +203,7 @@ impl LeakyBucketPacer {
     // what repeated timeouts at that instant would have. Probes keep their
     // timeout-driven path (their clusters end in the session's `handle_timeout`).
 
-    /// Whether `refresh_queue` may stand in for a `handle_timeout` at `now`: a queue
+    /// Whether `refresh_queues` (for the queue just sent from) may stand in for a `handle_timeout` at `now`: a queue
     /// was handed out at `now` and no probe is under way.
     pub(crate) fn can_refresh(&self, now: Instant) -> bool {
         self.needs_timeout_before_next_poll
@@ -211,22 +211,6 @@ impl LeakyBucketPacer {
             && self.next_poll_queue.is_none()
             && self.probe_queue.is_empty()
             && self.completed_probe.is_none()
-    }
-
-    /// Replaces one queue's state and decides again at `now`, as `handle_timeout`
-    /// would. `None` if the pacer does not know the queue (the caller then gives all
-    /// states to `handle_timeout`).
-    pub(crate) fn refresh_queue(
-        &mut self,
-        now: Instant,
-        queue: QueueState,
-    ) -> Option<Option<PaddingRequest>> {
-        let slot = self
-            .queue_states
-            .iter_mut()
-            .find(|q| q.midrid == queue.midrid)?;
-        *slot = queue;
-        Some(self.decide(now))
     }
 
     // confab: a session whose only change since its last `handle_timeout` is
@@ -1110,7 +1094,7 @@ mod test {
         assert!(QueuePriority::Padding < QueuePriority::Empty);
     }
 
-    // confab: `refresh_queue` must release at one instant exactly what repeated
+    // confab: `refresh_queues` must release at one instant exactly what repeated
     // `handle_timeout`s at that instant would, and leave no "immediate" timeout behind.
     #[test]
     fn refreshing_the_sent_queue_releases_what_timeouts_at_that_instant_would() {
@@ -1151,7 +1135,7 @@ mod test {
                     if refresh && pacer.can_refresh(now) {
                         let midrid = last.expect("a queue was handed out");
                         let state = queue.queue_state(now).find(|q| q.midrid == midrid);
-                        assert!(pacer.refresh_queue(now, state.unwrap()).is_some());
+                        assert!(pacer.refresh_queues(now, std::iter::once(state.unwrap())).is_some());
                         refreshes += 1;
                     }
                     let Some((qid, _)) = pacer.poll_queue() else {

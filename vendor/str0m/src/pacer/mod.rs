@@ -75,18 +75,6 @@ impl PacerImpl {
             PacerImpl::LeakyBucket(v) => v.refresh_queues(now, queues),
         }
     }
-
-    // confab: see `LeakyBucketPacer::refresh_queue`.
-    pub fn refresh_queue(
-        &mut self,
-        now: Instant,
-        queue: QueueState,
-    ) -> Option<Option<PaddingRequest>> {
-        match self {
-            PacerImpl::Null(_) => None,
-            PacerImpl::LeakyBucket(v) => v.refresh_queue(now, queue),
-        }
-    }
 }
 
 impl Pacer for PacerImpl {
