@@ -1855,7 +1855,9 @@ impl Rtc {
             }
         }
 
-        if let Some(ev) = self.session.poll_event() {
+        // confab: see `Session::poll_event_counted`.
+        let changes = Some(self.readiness.changes());
+        if let Some(ev) = self.session.poll_event_counted(changes) {
             return Ok(Some(Output::Event(ev)));
         }
 
@@ -2040,7 +2042,17 @@ impl Rtc {
         match input {
             Input::Timeout(now) => self.do_handle_timeout(now)?,
             Input::Receive(recv_time, r) => {
+                // confab: see `Session::take_quiet_receive`. A receive from the
+                // past could move a paused check earlier.
+                let quiet = self.quiet() && recv_time >= self.last_now;
                 self.do_handle_receive(recv_time, r)?;
+                if self.session.take_quiet_receive() && quiet {
+                    self.timeout_mark = Some(self.readiness.changes());
+                    #[cfg(test)]
+                    {
+                        self.session.quiet_receives += 1;
+                    }
+                }
                 self.do_handle_timeout(recv_time)?;
             }
         }
@@ -2348,6 +2360,10 @@ pub(crate) use log_stat;
 pub fn init_crypto_default() {
     crate::crypto::from_feature_flags().install_process_default();
 }
+
+// confab: the fork's shortcuts against str0m's full paths.
+#[cfg(test)]
+mod confab_equivalence;
 
 #[cfg(test)]
 mod test {

@@ -115,6 +115,14 @@ pub(crate) struct Session {
     /// confab: how many timeouts `handle_timeout_written` handled.
     #[cfg(test)]
     pub(crate) written_timeouts: usize,
+    /// confab: see `take_quiet_receive`.
+    quiet_receive: bool,
+    /// confab: how many timeouts after a received datagram were quiet.
+    #[cfg(test)]
+    pub(crate) quiet_receives: usize,
+    /// confab: the `Rtc`'s change count when `poll_event` last found no stream
+    /// event (see `poll_event_counted`).
+    stream_events_none_at: Option<u64>,
 
     // Next packet for RtpPacket event.
     pending_packet: Option<RtpPacket>,
@@ -219,6 +227,10 @@ impl Session {
             walked_timers: None,
             #[cfg(test)]
             written_timeouts: 0,
+            quiet_receive: false,
+            #[cfg(test)]
+            quiet_receives: 0,
+            stream_events_none_at: None,
             pending_packet: None,
             media_bytes_rx: 0,
             media_bytes_tx: 0,
@@ -393,7 +405,7 @@ impl Session {
             return false;
         };
         let due = |at: Option<Instant>| at.is_some_and(|at| at <= now);
-        if due(timers.soonest) || due(self.nack_at()) || due(self.twcc_at()) {
+        if due(timers.soonest()) || due(self.nack_at()) || due(self.twcc_at()) {
             return false;
         }
         // Pending DLRRs go out with a sender report already queued.
@@ -432,6 +444,34 @@ impl Session {
         true
     }
 
+    // confab: str0m runs a timeout after every received datagram, and a received
+    // RTP packet made every timeout take the whole of `handle_timeout` (it is a
+    // change): in an SFU, one walk of every send stream per packet received. In
+    // rtp mode, a packet on a receive stream that exists moves only one timer
+    // `walk_timers` caches: its stream's paused check, walked again here (the
+    // receive streams alone). It leaves reports, keyframe requests and receive
+    // buffers alone; the NACK and TWCC timers it can move are not cached, and
+    // the unpausing it can cause is an event (`poll_event_counted` sees the
+    // change). Such a receive may keep the timeout after it on
+    // `handle_timeout_written`'s path (`Rtc` still requires that nothing else
+    // happened since the last one). A dropped, repaired-padding, probe or newly
+    // mapped packet is not quiet.
+
+    /// Whether the last received RTP datagram was quiet, as above.
+    pub fn take_quiet_receive(&mut self) -> bool {
+        std::mem::take(&mut self.quiet_receive)
+    }
+
+    // confab: see `take_quiet_receive`.
+    fn rewalk_paused_checks(&mut self) {
+        let paused_at = self.paused_at();
+        let soonest_paused = self.streams.soonest_paused_check();
+        if let Some(walked) = &mut self.walked_timers {
+            walked.paused_at = paused_at;
+            walked.soonest_paused = soonest_paused;
+        }
+    }
+
     // confab: see `handle_timeout_written`.
     /// The timers of `poll_timeout` that take a walk of every stream or media.
     fn walk_timers(&mut self) -> WalkedTimers {
@@ -444,24 +484,13 @@ impl Session {
             .iter_mut()
             .filter_map(|media| media.poll_receive_timeout(self.reordering_timeout_audio))
             .min();
-        let paused_at = self.paused_at();
-        let soonest = [
-            feedback_at,
-            request_at,
-            packetize_at,
-            receive_at,
-            self.streams.soonest_paused_check(),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
         WalkedTimers {
             feedback_at,
             request_at,
             packetize_at,
             receive_at,
-            paused_at,
-            soonest,
+            paused_at: self.paused_at(),
+            soonest_paused: self.streams.soonest_paused_check(),
         }
     }
 
@@ -599,6 +628,7 @@ impl Session {
     }
 
     pub fn handle_rtp_receive(&mut self, now: Instant, message: &[u8], wake: &mut Wake) {
+        self.quiet_receive = false;
         let Some(header) = RtpHeader::parse(message, &self.exts) else {
             // Parsing has not touched stream state. Later rejection paths can have.
             wake.no_events();
@@ -621,28 +651,33 @@ impl Session {
         }
     }
 
-    fn mid_and_ssrc_for_header(&mut self, now: Instant, header: &RtpHeader) -> Option<(Mid, Ssrc)> {
+    // confab: the flag says the SSRC belonged to a receive stream already (no
+    // stream was made or mapped for it).
+    fn mid_and_ssrc_for_header(
+        &mut self,
+        now: Instant,
+        header: &RtpHeader,
+    ) -> (Option<(Mid, Ssrc)>, bool) {
         let ssrc_header = header.ssrc;
 
         // SSRC 0 is used for non-media BWE probes from libwebrtc.
         // These probes need TWCC feedback but don't carry actual media.
         if ssrc_header.is_probe() {
-            return self.ensure_probe_stream(header.payload_type);
+            return (self.ensure_probe_stream(header.payload_type), false);
         }
 
         if let Some(r) = self.streams.mid_ssrc_rx_by_ssrc_or_rtx(now, ssrc_header) {
-            return Some(r);
+            return (Some(r), true);
         }
 
         // Attempt to dynamically map this header to some Media/ReceiveStream.
         self.map_dynamic(header);
 
         // The dynamic mapping might have added an entry by now.
-        if let Some(r) = self.streams.mid_ssrc_rx_by_ssrc_or_rtx(now, ssrc_header) {
-            return Some(r);
-        }
-
-        None
+        (
+            self.streams.mid_ssrc_rx_by_ssrc_or_rtx(now, ssrc_header),
+            false,
+        )
     }
 
     /// Creates the probe stream on-demand for handling SSRC 0 BWE probes.
@@ -732,7 +767,7 @@ impl Session {
         trace!("Handle RTP: {:?}", header);
 
         // Early repair padding has no main stream yet, but still needs transport feedback.
-        let mapped = self.mid_and_ssrc_for_header(now, &header);
+        let (mapped, known) = self.mid_and_ssrc_for_header(now, &header);
         let can_receive = mapped.is_some() || self.is_early_rtx_padding(&header);
         if !can_receive {
             trace!("No mid/SSRC for header: {:?}", header);
@@ -748,6 +783,8 @@ impl Session {
         };
 
         let mut stream = mapped.and_then(|(_, ssrc)| self.streams.stream_rx(&ssrc));
+        // confab: see `take_quiet_receive`.
+        let quiet = known && self.rtp_mode;
         let maybe_params = if header.ssrc.is_probe() {
             self.probe_payload_params.as_ref()
         } else {
@@ -974,6 +1011,7 @@ impl Session {
             if receipt.is_new_packet {
                 self.pending_packet = Some(packet);
             }
+            self.quiet_receive = quiet;
         } else {
             // In non-RTP mode, we let the Media use a Depayloader.
             // unwrap is fine because mid_and_ssrc_for_header guarantees it.
@@ -1001,6 +1039,10 @@ impl Session {
                 self.reordering_size_video,
                 &self.codec_config,
             );
+        }
+
+        if self.quiet_receive {
+            self.rewalk_paused_checks();
         }
     }
 
@@ -1122,7 +1164,22 @@ impl Session {
         Some(())
     }
 
+    #[cfg(test)]
     pub fn poll_event(&mut self) -> Option<Event> {
+        self.poll_event_counted(None)
+    }
+
+    // confab: `Rtc` polls for events before every datagram it sends, and each poll
+    // walked every stream four times (paused, keyframe request, sender feedback,
+    // REMB) although those events only arise from a counted change: a received
+    // datagram (RTCP, or RTP unpausing a stream) or a full `handle_timeout`
+    // (pausing one). Written packets, the one change not counted, cannot raise
+    // them. Given the `Rtc`'s change count, a walk that found nothing is not
+    // repeated until the count moves.
+
+    /// [`Session::poll_event`], skipping the stream walk while `changes` is what
+    /// it was when the walk last found nothing.
+    pub fn poll_event_counted(&mut self, changes: Option<u64>) -> Option<Event> {
         #[cfg(feature = "_internal_test_exports")]
         {
             if let Some(probe) = self.pending_probe.take() {
@@ -1166,10 +1223,14 @@ impl Session {
             return Some(Event::AppSpecificFeedback(feedback));
         }
 
+        let walk = changes.is_none() || changes != self.stream_events_none_at;
+
         // This must be before pending_packet.take() since we need to emit the unpaused event
         // before the first packet causing the unpause.
-        if let Some(paused) = self.streams.poll_stream_paused() {
-            return Some(Event::StreamPaused(paused));
+        if walk {
+            if let Some(paused) = self.streams.poll_stream_paused() {
+                return Some(Event::StreamPaused(paused));
+            }
         }
 
         if self.rtp_mode {
@@ -1178,19 +1239,22 @@ impl Session {
             }
         }
 
-        if let Some(req) = self.streams.poll_keyframe_request() {
-            return Some(Event::KeyframeRequest(req));
-        }
+        if walk {
+            if let Some(req) = self.streams.poll_keyframe_request() {
+                return Some(Event::KeyframeRequest(req));
+            }
 
-        if let Some(report) = self.streams.poll_sender_feedback() {
-            return Some(Event::SenderFeedback(report));
-        }
+            if let Some(report) = self.streams.poll_sender_feedback() {
+                return Some(Event::SenderFeedback(report));
+            }
 
-        if let Some((mid, bitrate)) = self.streams.poll_remb_request() {
-            return Some(Event::EgressBitrateEstimate(BweKind::Remb {
-                estimate: bitrate,
-                mid,
-            }));
+            if let Some((mid, bitrate)) = self.streams.poll_remb_request() {
+                return Some(Event::EgressBitrateEstimate(BweKind::Remb {
+                    estimate: bitrate,
+                    mid,
+                }));
+            }
+            self.stream_events_none_at = changes;
         }
 
         for media in &mut self.medias {
@@ -1743,8 +1807,24 @@ struct WalkedTimers {
     receive_at: Option<Instant>,
     /// The first receive stream's paused check, as `poll_timeout` names it.
     paused_at: Option<Instant>,
-    /// The soonest of these and of every receive stream's paused check.
-    soonest: Option<Instant>,
+    /// The soonest receive stream's paused check.
+    soonest_paused: Option<Instant>,
+}
+
+impl WalkedTimers {
+    /// The soonest of these.
+    fn soonest(&self) -> Option<Instant> {
+        [
+            self.feedback_at,
+            self.request_at,
+            self.packetize_at,
+            self.receive_at,
+            self.soonest_paused,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
 }
 
 fn main_payload_params(c: &CodecConfig, pt: Pt) -> Option<&PayloadParams> {
