@@ -270,9 +270,10 @@ impl Sfu {
         };
         state.dirty = false;
         state.driven_at = Some(now);
-        // A peer woken only because packets were written to it needs
-        // polling, not a timeout: str0m sends what it may at its last time
-        // and asks for the timeout when pacing wants later.
+        // A peer woken because packets were written to it gets a timeout at
+        // once: str0m timestamps written packets in its timeout (our fork
+        // does that without walking every stream), and a poll first would
+        // only name that timeout, at the cost of a whole `poll_output`.
         //
         // After that first round: str0m's pacer lets one packet out per
         // timeout and asks for the next a microsecond later, even when its
@@ -287,7 +288,7 @@ impl Sfu {
             let Some(state) = self.peers.get_mut(&peer) else {
                 return;
             };
-            let due = state.timeout <= now;
+            let due = state.timeout <= now || (round == 0 && state.unsent > 0);
             let unsent = state.unsent;
             let at_once = round > 0
                 && unsent > 0

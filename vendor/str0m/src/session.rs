@@ -121,8 +121,11 @@ pub(crate) struct Session {
     #[cfg(test)]
     pub(crate) quiet_receives: usize,
     /// confab: the `Rtc`'s change count when `poll_event` last found no stream
-    /// event (see `poll_event_counted`).
+    /// or media event (see `poll_event_counted`).
     stream_events_none_at: Option<u64>,
+    /// confab: whether a media can carry probes, and at which change count
+    /// (see `poll_event_counted`).
+    probe_media_at: Option<(u64, bool)>,
 
     // Next packet for RtpPacket event.
     pending_packet: Option<RtpPacket>,
@@ -231,6 +234,7 @@ impl Session {
             #[cfg(test)]
             quiet_receives: 0,
             stream_events_none_at: None,
+            probe_media_at: None,
             pending_packet: None,
             media_bytes_rx: 0,
             media_bytes_tx: 0,
@@ -1171,14 +1175,16 @@ impl Session {
 
     // confab: `Rtc` polls for events before every datagram it sends, and each poll
     // walked every stream four times (paused, keyframe request, sender feedback,
-    // REMB) although those events only arise from a counted change: a received
-    // datagram (RTCP, or RTP unpausing a stream) or a full `handle_timeout`
-    // (pausing one). Written packets, the one change not counted, cannot raise
-    // them. Given the `Rtc`'s change count, a walk that found nothing is not
-    // repeated until the count moves.
+    // REMB) and every media (opened, changed), although those events only arise
+    // from a counted change: a received datagram (RTCP, or RTP unpausing a
+    // stream), a full `handle_timeout` (pausing one), or the SDP and direct APIs
+    // (medias). Written packets, the one change not counted, cannot raise them.
+    // Given the `Rtc`'s change count, a walk that found nothing is not repeated
+    // until the count moves. Whether a media can carry probes (for the estimate
+    // event) depends on medias and codecs alone, so it is kept the same way.
 
-    /// [`Session::poll_event`], skipping the stream walk while `changes` is what
-    /// it was when the walk last found nothing.
+    /// [`Session::poll_event`], skipping the stream and media walks while
+    /// `changes` is what it was when they last found nothing.
     pub fn poll_event_counted(&mut self, changes: Option<u64>) -> Option<Event> {
         #[cfg(feature = "_internal_test_exports")]
         {
@@ -1188,7 +1194,7 @@ impl Session {
         }
 
         let can_probe =
-            self.bwe.is_some() && self.srtp_tx.is_some() && self.probe_media().is_some();
+            self.bwe.is_some() && self.srtp_tx.is_some() && self.has_probe_media(changes);
         if let Some(bwe) = &mut self.bwe {
             // Drain estimates even while unavailable so they cannot be delivered later.
             let estimate = bwe.poll_estimate();
@@ -1254,10 +1260,9 @@ impl Session {
                     mid,
                 }));
             }
-            self.stream_events_none_at = changes;
         }
 
-        for media in &mut self.medias {
+        for media in self.medias.iter_mut().filter(|_| walk) {
             if media.need_open_event {
                 media.need_open_event = false;
 
@@ -1278,7 +1283,22 @@ impl Session {
             }
         }
 
+        if walk {
+            self.stream_events_none_at = changes;
+        }
         None
+    }
+
+    // confab: see `poll_event_counted`.
+    fn has_probe_media(&mut self, changes: Option<u64>) -> bool {
+        if let (Some(changes), Some((at, has))) = (changes, self.probe_media_at) {
+            if changes == at {
+                return has;
+            }
+        }
+        let has = self.probe_media().is_some();
+        self.probe_media_at = changes.map(|changes| (changes, has));
+        has
     }
 
     fn update_receive_recovery(&mut self) {
