@@ -165,9 +165,10 @@ impl LeakyBucketPacer {
         let elapsed = self.update_handle_time_and_get_elapsed(now);
 
         self.clear_debt(elapsed);
-        self.maybe_update_adjusted_bitrate(now);
+        let queues = QueueSummary::of(&self.queue_states, now);
+        self.maybe_update_adjusted_bitrate(&queues);
 
-        if let Some(request) = self.maybe_create_padding_request(now) {
+        if let Some(request) = self.maybe_create_padding_request(now, &queues) {
             self.next_poll_queue = Some(request.midrid);
             return Some(request);
         }
@@ -176,7 +177,7 @@ impl LeakyBucketPacer {
             return None;
         }
 
-        let (next_poll_time_and_reason, queue) = self.next_poll(now)?;
+        let (next_poll_time_and_reason, queue) = self.next_poll(now, &queues)?;
 
         if now < next_poll_time_and_reason.0 {
             // We don't set this because between now and the neaxt poll, queue state can change such
@@ -305,41 +306,28 @@ impl LeakyBucketPacer {
         log_pacer_padding_debt!(self.padding_debt.as_bytes_usize());
     }
 
-    fn next_poll(&self, now: Instant) -> Option<((Instant, PacerReason), Option<&QueueState>)> {
+    fn next_poll(
+        &self,
+        now: Instant,
+        queues: &QueueSummary,
+    ) -> Option<((Instant, PacerReason), Option<&QueueState>)> {
+        let queue = |i: usize| &self.queue_states[i];
+
         // If we have never sent before, do so immediately on an arbitrary non-empty queue.
         if self.last_emitted.is_none() {
-            let mut queues = self
-                .queue_states
-                .iter()
-                .filter(|q| q.snapshot.packet_count > 0);
-
-            if let Some(queue) = queues.next() {
-                return Some(((now, PacerReason::FirstEver), Some(queue)));
+            if let Some(i) = queues.first_non_empty {
+                return Some(((now, PacerReason::FirstEver), Some(queue(i))));
             }
         };
 
-        let unpaced = self
-            .queue_states
-            .iter()
-            .filter(|qs| qs.unpaced)
-            .filter_map(|qs| qs.snapshot.first_unsent.map(|t| (t, qs)))
-            .min_by_key(|(t, _)| *t);
-
         // Unpaced packets (such as audio by default) are sent immediately.
-        if let Some((queued_at, qs)) = unpaced {
-            return Some(((queued_at, PacerReason::Unpaced), Some(qs)));
+        if let Some((queued_at, i)) = queues.first_unpaced {
+            return Some(((queued_at, PacerReason::Unpaced), Some(queue(i))));
         }
 
-        let non_empty_queue = {
-            let non_empty_queues = self
-                .queue_states
-                .iter()
-                .filter(|q| q.snapshot.packet_count > 0);
-
-            // Send on the non-empty queue with the lowest priority that, was least recently
-            // sent on.
-            non_empty_queues.min_by_key(|q| (q.snapshot.priority, q.snapshot.last_emitted))
-        };
+        // Send on the non-empty queue with the lowest priority that, was least recently
+        // sent on.
+        let non_empty_queue = queues.next_paced.map(queue);
 
         if let Some(queue) = non_empty_queue {
             if self.adjusted_bitrate > Bitrate::ZERO {
@@ -409,7 +397,7 @@ impl LeakyBucketPacer {
         Some(((padding_at, PacerReason::Padding), None))
     }
 
-    fn maybe_update_adjusted_bitrate(&mut self, now: Instant) {
+    fn maybe_update_adjusted_bitrate(&mut self, queues: &QueueSummary) {
         // Use probe's target bitrate if actively probing, otherwise use pacing bitrate
         self.adjusted_bitrate = if let Some(probe) = self.probe_queue.front() {
             probe.config().target_bitrate()
@@ -417,19 +405,8 @@ impl LeakyBucketPacer {
             self.pacing_bitrate
         };
 
-        // confab: empty queues add nothing (an empty queue's queue time is zero), and
-        // most of a subscriber's queues are empty: skip their `Instant` arithmetic.
-        let (queue_time, queued_packets, queue_size) = self
-            .queue_states
-            .iter()
-            .filter(|q| q.snapshot.packet_count > 0)
-            .fold((Duration::ZERO, 0, DataSize::ZERO), |acc, q| {
-                (
-                    acc.0 + q.snapshot.total_queue_time(now),
-                    acc.1 + q.snapshot.packet_count,
-                    acc.2 + DataSize::from(q.snapshot.byte_size),
-                )
-            });
+        let (queue_time, queued_packets, queue_size) =
+            (queues.queue_time, queues.packets, queues.size);
         if queued_packets == 0 {
             return;
         }
@@ -459,12 +436,13 @@ impl LeakyBucketPacer {
     ///
     /// Returns `Some(PaddingRequest)` if padding is enabled and the current queue state
     /// allows padding, otherwise returns `None`.
-    fn maybe_create_padding_request(&mut self, now: Instant) -> Option<PaddingRequest> {
+    fn maybe_create_padding_request(
+        &mut self,
+        now: Instant,
+        queues: &QueueSummary,
+    ) -> Option<PaddingRequest> {
         // Queues must be empty.
-        let all_queues_empty = self
-            .queue_states
-            .iter()
-            .all(|q| q.snapshot.packet_count == 0);
+        let all_queues_empty = queues.first_non_empty.is_none();
         if !all_queues_empty {
             return None;
         }
@@ -540,6 +518,64 @@ impl LeakyBucketPacer {
     }
 }
 
+// confab: `decide` passed over every queue four times (the queue-time sum,
+// "all empty", the unpaced and the paced queue to send on), and it runs after
+// every packet. One pass gives all four, and picks the same queues: the first of
+// equal minima, as `min_by_key` does (sums of `Duration`s and sizes are exact,
+// so their order does not matter). Empty queues add nothing to the sums (an
+// empty queue's queue time is zero), so their `Instant` arithmetic is skipped.
+
+/// What `decide` needs to know of every queue, at `now`.
+struct QueueSummary {
+    /// The queue time, packets and bytes of all queues.
+    queue_time: Duration,
+    packets: u32,
+    size: DataSize,
+    /// The first non-empty queue.
+    first_non_empty: Option<usize>,
+    /// The unpaced queue whose first unsent packet is oldest, and since when.
+    first_unpaced: Option<(Instant, usize)>,
+    /// The non-empty queue of the lowest priority, least recently sent on.
+    next_paced: Option<usize>,
+}
+
+impl QueueSummary {
+    fn of(queue_states: &[QueueState], now: Instant) -> Self {
+        let mut summary = QueueSummary {
+            queue_time: Duration::ZERO,
+            packets: 0,
+            size: DataSize::ZERO,
+            first_non_empty: None,
+            first_unpaced: None,
+            next_paced: None,
+        };
+        let paced_key = |q: &QueueState| (q.snapshot.priority, q.snapshot.last_emitted);
+        for (i, q) in queue_states.iter().enumerate() {
+            if q.unpaced {
+                if let Some(at) = q.snapshot.first_unsent {
+                    if summary.first_unpaced.is_none_or(|(first, _)| at < first) {
+                        summary.first_unpaced = Some((at, i));
+                    }
+                }
+            }
+            if q.snapshot.packet_count == 0 {
+                continue;
+            }
+            summary.queue_time += q.snapshot.total_queue_time(now);
+            summary.packets += q.snapshot.packet_count;
+            summary.size += DataSize::from(q.snapshot.byte_size);
+            summary.first_non_empty.get_or_insert(i);
+            if summary
+                .next_paced
+                .is_none_or(|j| paced_key(q) < paced_key(&queue_states[j]))
+            {
+                summary.next_paced = Some(i);
+            }
+        }
+        summary
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::super::{QueuePriority, QueueSnapshot};
@@ -547,6 +583,86 @@ mod test {
     use crate::rtp_::{DataSize, Mid, RtpHeader};
     use queue::{PacketKind, Queue, QueuedPacket};
     use std::time::{Duration, Instant};
+
+    // confab: `QueueSummary` against the passes `decide` made before (written out
+    // here as they were), over queue sets with many ties.
+    #[test]
+    fn queue_summary_picks_what_the_separate_passes_picked() {
+        let start = Instant::now();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut checked = 0;
+        for _ in 0..2000 {
+            let now = start + Duration::from_millis(100);
+            let queues: Vec<QueueState> = (0..next(12))
+                .map(|i| {
+                    let packet_count = next(3) as u32;
+                    let at = |ms: u64| Some(start + Duration::from_millis(ms));
+                    let priority = match (packet_count, next(2)) {
+                        (0, _) => QueuePriority::Empty,
+                        (_, 0) => QueuePriority::Media,
+                        _ => QueuePriority::Padding,
+                    };
+                    QueueState {
+                        midrid: MidRid(format!("m{i}").as_str().into(), None),
+                        unpaced: next(2) == 0,
+                        use_for_padding: next(2) == 0,
+                        snapshot: QueueSnapshot {
+                            created_at: start + Duration::from_millis(next(4)),
+                            byte_size: packet_count as usize * next(1200) as usize,
+                            packet_count,
+                            total_queue_time_origin: Duration::from_micros(next(5000)),
+                            last_emitted: if next(3) == 0 { None } else { at(next(4)) },
+                            first_unsent: if next(3) == 0 { None } else { at(next(4)) },
+                            priority,
+                        },
+                    }
+                })
+                .collect();
+            let summary = QueueSummary::of(&queues, now);
+            let index = |q: &QueueState| queues.iter().position(|x| std::ptr::eq(x, q));
+
+            let (queue_time, packets, size) = queues
+                .iter()
+                .filter(|q| q.snapshot.packet_count > 0)
+                .fold((Duration::ZERO, 0, DataSize::ZERO), |acc, q| {
+                    (
+                        acc.0 + q.snapshot.total_queue_time(now),
+                        acc.1 + q.snapshot.packet_count,
+                        acc.2 + DataSize::from(q.snapshot.byte_size),
+                    )
+                });
+            let first_non_empty = queues.iter().find(|q| q.snapshot.packet_count > 0);
+            let first_unpaced = queues
+                .iter()
+                .filter(|qs| qs.unpaced)
+                .filter_map(|qs| qs.snapshot.first_unsent.map(|t| (t, qs)))
+                .min_by_key(|(t, _)| *t);
+            let next_paced = queues
+                .iter()
+                .filter(|q| q.snapshot.packet_count > 0)
+                .min_by_key(|q| (q.snapshot.priority, q.snapshot.last_emitted));
+
+            assert_eq!(summary.packets, packets);
+            assert_eq!(summary.size, size);
+            assert_eq!(summary.first_non_empty, first_non_empty.and_then(index));
+            assert_eq!(
+                summary.first_unpaced,
+                first_unpaced.map(|(t, q)| (t, index(q).unwrap()))
+            );
+            assert_eq!(summary.next_paced, next_paced.and_then(index));
+            if packets > 0 {
+                assert_eq!(summary.queue_time, queue_time);
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked} sets with queued packets");
+    }
 
     #[test]
     fn probe_deadline_without_media_or_regular_padding() {
