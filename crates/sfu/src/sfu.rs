@@ -277,7 +277,8 @@ impl Sfu {
         //
         // After that first round: str0m's pacer lets one packet out per
         // timeout and asks for the next a microsecond later, even when its
-        // budget would let the whole queue go. A driver's timer cannot wake
+        // budget would let the whole queue go (upstream always; with our fork,
+        // only while a probe cluster runs). A driver's timer cannot wake
         // that soon (tokio's has millisecond resolution), so a frame of five
         // packets took five milliseconds to leave. Give it those timeouts
         // now, at the same instant, while packets we wrote wait: the pacer

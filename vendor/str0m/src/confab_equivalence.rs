@@ -89,36 +89,29 @@ fn transmitted(bytes: &[u8]) -> Seen {
 /// What came out, and at which millisecond of the call.
 type Log = Vec<(u64, Seen)>;
 
-/// Polls until `rtc` names a timeout, noting what it outputs at `ms`; counts a
+/// Polls until `rtc` names a timeout, handing `out` each output; counts a
 /// change before every poll when `full`.
-fn drain(rtc: &mut Rtc, full: bool, at: (Instant, u64), log: &mut Log) -> Instant {
-    let (start, ms) = at;
-    let mut note = |seen| log.push((ms, seen));
+fn drain(rtc: &mut Rtc, full: bool, out: &mut impl FnMut(&Rtc, Output)) -> Instant {
     loop {
         if full {
             drop(rtc.readiness.wake());
         }
-        match rtc.poll_output().unwrap() {
-            Output::Timeout(at) => {
-                let reason = format!("{:?}", rtc.last_timeout_reason());
-                note(Seen::Timeout(at.saturating_duration_since(start), reason));
-                return at;
-            }
-            Output::Transmit(t) => note(transmitted(&t.contents)),
-            Output::Event(Event::RtpPacket(p)) => {
-                note(Seen::Received(*p.header.ssrc, *p.seq_no));
-            }
-            Output::Event(e) => note(Seen::Event(format!("{e:?}"))),
+        let output = rtc.poll_output().unwrap();
+        let timeout = match output {
+            Output::Timeout(at) => Some(at),
+            _ => None,
+        };
+        out(rtc, output);
+        if let Some(at) = timeout {
+            return at;
         }
     }
 }
 
-/// Gives `rtc` the timeouts due `ms` into the call (a bounded number), draining
-/// after each.
-fn time_out(rtc: &mut Rtc, full: bool, at: (Instant, u64), log: &mut Log) {
-    let now = at.0 + Duration::from_millis(at.1);
+/// Gives `rtc` the timeouts due at `now` (a bounded number), draining after each.
+fn time_out(rtc: &mut Rtc, full: bool, now: Instant, out: &mut impl FnMut(&Rtc, Output)) {
     for _ in 0..10 {
-        if drain(rtc, full, at, log) > now {
+        if drain(rtc, full, out) > now {
             return;
         }
         if full {
@@ -126,6 +119,30 @@ fn time_out(rtc: &mut Rtc, full: bool, at: (Instant, u64), log: &mut Log) {
         }
         rtc.handle_input(Input::Timeout(now)).unwrap();
     }
+}
+
+/// Notes outputs in `log` as seen `ms` into the call.
+fn note(log: &mut Log, start: Instant, ms: u64) -> impl FnMut(&Rtc, Output) + '_ {
+    move |rtc, output| {
+        let seen = match output {
+            Output::Timeout(at) => {
+                let reason = format!("{:?}", rtc.last_timeout_reason());
+                Seen::Timeout(at.saturating_duration_since(start), reason)
+            }
+            Output::Transmit(t) => transmitted(&t.contents),
+            Output::Event(Event::RtpPacket(p)) => Seen::Received(*p.header.ssrc, *p.seq_no),
+            Output::Event(e) => Seen::Event(format!("{e:?}")),
+        };
+        log.push((ms, seen));
+    }
+}
+
+/// Everything the full run output, the other run output too, in the same order.
+fn assert_same(by_full: &Log, by_other: &Log) {
+    for (i, (full, other)) in by_full.iter().zip(by_other).enumerate() {
+        assert_eq!(full, other, "output {i}");
+    }
+    assert_eq!(by_full.len(), by_other.len());
 }
 
 #[test]
@@ -156,7 +173,8 @@ fn timeouts_after_writes_alone_send_what_full_timeouts_would() {
             if ms < 2000 && ms % 20 == 11 {
                 write(&mut rtc, 3, audio_pt, &mut audio_seq, (start, ms), 100);
             }
-            time_out(&mut rtc, full, (start, ms), &mut seen);
+            let now = start + Duration::from_millis(ms);
+            time_out(&mut rtc, full, now, &mut note(&mut seen, start, ms));
         }
         (seen, rtc.session.written_timeouts)
     };
@@ -179,10 +197,7 @@ fn timeouts_after_writes_alone_send_what_full_timeouts_would() {
             .any(|(ms, s)| matches!(s, Seen::Rtp(1, _)) && ms % 34 != 0)
     );
     assert!(by_written.iter().any(|(_, s)| matches!(s, Seen::Rtcp(_))));
-    assert_eq!(by_full.len(), by_written.len());
-    for (i, (full, written)) in by_full.iter().zip(&by_written).enumerate() {
-        assert_eq!(full, written, "output {i}");
-    }
+    assert_same(&by_full, &by_written);
 }
 
 /// How often the receiving `Rtc` wakes for its own reasons.
@@ -235,19 +250,11 @@ fn publisher_datagrams(start: Instant, timers: Timers) -> Vec<(u64, Vec<u8>)> {
                 write(&mut rtc, 7, pt, &mut seq, (start, ms), 600);
             }
         }
-        for _ in 0..10 {
-            let at = loop {
-                match rtc.poll_output().unwrap() {
-                    Output::Timeout(at) => break at,
-                    Output::Transmit(t) => out.push((ms, t.contents.to_vec())),
-                    Output::Event(_) => {}
-                }
-            };
-            if at > now {
-                break;
+        time_out(&mut rtc, false, now, &mut |_, output| {
+            if let Output::Transmit(t) = output {
+                out.push((ms, t.contents.to_vec()));
             }
-            rtc.handle_input(Input::Timeout(now)).unwrap();
-        }
+        });
     }
     out
 }
@@ -286,7 +293,7 @@ fn participant(start: Instant, timers: Timers, published: &[(u64, Vec<u8>)], ful
                 contents: datagram.as_slice().try_into().unwrap(),
             };
             rtc.handle_input(Input::Receive(now, receive)).unwrap();
-            drain(&mut rtc, full, (start, ms), &mut log);
+            drain(&mut rtc, full, &mut note(&mut log, start, ms));
         }
         if ms % 34 == 5 {
             for _ in 0..6 {
@@ -296,7 +303,7 @@ fn participant(start: Instant, timers: Timers, published: &[(u64, Vec<u8>)], ful
         if ms % 20 == 11 {
             write(&mut rtc, 3, audio_pt, &mut audio_seq, (start, ms), 100);
         }
-        time_out(&mut rtc, full, (start, ms), &mut log);
+        time_out(&mut rtc, full, now, &mut note(&mut log, start, ms));
     }
     (log, rtc.session.quiet_receives)
 }
@@ -327,9 +334,6 @@ fn quiet_receives_send_and_tell_what_full_timeouts_would() {
         assert_eq!((paused(true), paused(false)), (pauses, 2));
         assert!(count(&|s| matches!(s, Seen::Rtcp(_))) > 0);
         assert!(count(&|s| matches!(s, Seen::Rtp(1, _))) > 600);
-        for (i, (full, quiet)) in by_full.iter().zip(&by_quiet).enumerate() {
-            assert_eq!(full, quiet, "output {i}");
-        }
-        assert_eq!(by_full.len(), by_quiet.len());
+        assert_same(&by_full, &by_quiet);
     }
 }

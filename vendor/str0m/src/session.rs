@@ -468,12 +468,20 @@ impl Session {
 
     // confab: see `take_quiet_receive`.
     fn rewalk_paused_checks(&mut self) {
-        let paused_at = self.paused_at();
-        let soonest_paused = self.streams.soonest_paused_check();
+        if self.walked_timers.is_none() {
+            return;
+        }
+        let (paused_at, soonest_paused) = self.paused_checks();
         if let Some(walked) = &mut self.walked_timers {
             walked.paused_at = paused_at;
             walked.soonest_paused = soonest_paused;
         }
+    }
+
+    /// The first receive stream's paused check (as `poll_timeout` names it), and
+    /// the soonest one.
+    fn paused_checks(&self) -> (Option<Instant>, Option<Instant>) {
+        (self.paused_at(), self.streams.soonest_paused_check())
     }
 
     // confab: see `handle_timeout_written`.
@@ -488,13 +496,14 @@ impl Session {
             .iter_mut()
             .filter_map(|media| media.poll_receive_timeout(self.reordering_timeout_audio))
             .min();
+        let (paused_at, soonest_paused) = self.paused_checks();
         WalkedTimers {
             feedback_at,
             request_at,
             packetize_at,
             receive_at,
-            paused_at: self.paused_at(),
-            soonest_paused: self.streams.soonest_paused_check(),
+            paused_at,
+            soonest_paused,
         }
     }
 
@@ -1816,9 +1825,7 @@ pub struct PacketReceipt {
     pub payload_size: usize,
 }
 
-/// Find the PayloadParams for the given Pt, either when the Pt is the main Pt for the Codec or
-/// when it's the RTX Pt.
-/// confab: see `Session::walk_timers`.
+// confab: see `Session::walk_timers`.
 #[derive(Debug, Clone, Copy)]
 struct WalkedTimers {
     feedback_at: Option<Instant>,
@@ -1847,6 +1854,8 @@ impl WalkedTimers {
     }
 }
 
+/// Find the PayloadParams for the given Pt, either when the Pt is the main Pt for the Codec or
+/// when it's the RTX Pt.
 fn main_payload_params(c: &CodecConfig, pt: Pt) -> Option<&PayloadParams> {
     c.iter()
         .find(|p| p.pt == pt || p.resend == Some(pt) || p.red == Some(pt))

@@ -405,19 +405,17 @@ impl LeakyBucketPacer {
             self.pacing_bitrate
         };
 
-        let (queue_time, queued_packets, queue_size) =
-            (queues.queue_time, queues.packets, queues.size);
-        if queued_packets == 0 {
+        if queues.packets == 0 {
             return;
         }
 
-        let avg_queue_time = queue_time / queued_packets;
+        let avg_queue_time = queues.queue_time / queues.packets;
 
         // The average time we want the packet in the queue to at most to wait to drain.
         let target_queue_wait =
             Duration::from_millis(1).max(self.queue_limit.saturating_sub(avg_queue_time));
         // Min data rate to drain what's currently in the queue.
-        let min_rate = queue_size / target_queue_wait;
+        let min_rate = queues.size / target_queue_wait;
         if min_rate > self.adjusted_bitrate {
             // Min rate exceeds our pacing rate, increase the rate to force drain the queue.
             self.adjusted_bitrate = min_rate.clamp(Bitrate::ZERO, MAX_BITRATE);

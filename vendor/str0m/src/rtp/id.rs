@@ -403,7 +403,7 @@ mod confab_tests {
         for n in 0..alphabet.len().pow(4) {
             let mut id = [b' '; 8];
             let mut k = n;
-            for slot in id.iter_mut().skip(2).take(4) {
+            for slot in &mut id[2..6] {
                 *slot = alphabet[k % alphabet.len()];
                 k /= alphabet.len();
             }

@@ -1285,7 +1285,7 @@ impl StreamTx {
         self.send_queue.need_timeout()
     }
 
-    // confab: see `Streams::handle_timeout_written`.
+    // confab: see `Session::handle_timeout_written`.
     /// Whether the pacer's last snapshot of this stream may differ from one
     /// taken now: packets timestamped or `set_unpaced` since, or padding (whose
     /// snapshot is not the same at a later instant).
@@ -1293,7 +1293,7 @@ impl StreamTx {
         self.pacer_stale || self.padding > 0
     }
 
-    // confab: see `Streams::handle_timeout_written`.
+    // confab: see `Session::handle_timeout_written`.
     /// Whether `handle_timeout` has run once (it sets up the kind, pacing and padding).
     pub(crate) fn had_first_timeout(&self) -> bool {
         self.kind.is_some()
