@@ -8,7 +8,11 @@
 //!    independent cameras are (`LOAD_ALIGNED=1`: all at the same instant,
 //!    the worst case for bursts). In each meeting everyone shows the first participant large
 //!    (top layer) and the others as thumbnails (low layer); the first
-//!    shows the second large.
+//!    shows the second large. Publishers send only the layers the SFU asks
+//!    for (`SfuEvent::LayersWanted`), as `confab-bot` and the browser guest
+//!    do: the top layer of the first two, the low layer of all
+//!    (`LOAD_ALL_LAYERS=1`: every layer regardless, which the SFU must
+//!    then receive and drop).
 //! 2. After a warm-up, the datagrams the clients send the SFU are
 //!    *captured* instead of delivered (STUN still flows, so ICE stays up):
 //!    two stretches of the meeting, each replayable once (SRTP refuses
@@ -30,7 +34,7 @@
 //! Only the SFU runs during the replays, on one thread; its clock is the
 //! wall clock. Environment: `LOAD_ROOMS`, `LOAD_SECONDS` (length of each
 //! stretch, default 4), `LOAD_SKIP_PACED=1` (throughput only, for
-//! callgrind).
+//! callgrind), `LOAD_ALIGNED=1`, `LOAD_ALL_LAYERS=1`, `LOAD_TIMER_US`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -49,6 +53,7 @@ const WARM_UP: Duration = Duration::from_secs(3);
 fn meetings(rooms: u64, stagger: bool) -> World {
     let mut world = World::lossless();
     world.stagger = stagger;
+    world.follow_wanted = !std::env::var("LOAD_ALL_LAYERS").is_ok_and(|v| v == "1");
     // The replays carry no feedback from subscribers, so their bandwidth
     // estimates cannot follow; start them high, so what is measured is
     // forwarding and not a send queue.
@@ -395,12 +400,17 @@ fn main() {
         })
         .collect();
     println!(
-        "{rooms} meetings of {PARTICIPANTS}, {}, driver timer {timer:?}; \
+        "{rooms} meetings of {PARTICIPANTS}, {}, {}, driver timer {timer:?}; \
          bandwidth estimates after warm-up, Mbit/s: {}",
         if aligned {
             "every publisher at once"
         } else {
             "publishers staggered"
+        },
+        if world.follow_wanted {
+            "layers as asked"
+        } else {
+            "every layer sent"
         },
         estimates.join(" ")
     );

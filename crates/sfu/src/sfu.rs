@@ -238,20 +238,20 @@ impl Sfu {
     }
 
     /// Queues every peer whose `Rtc` timeout has passed; false if none.
+    /// Runs on every poll that finds nothing else to do, so it marks
+    /// peers in place rather than collecting them first.
     fn collect_due(&mut self, now: Instant) -> bool {
-        let due: Vec<PeerId> = self
-            .peers
-            .iter()
+        let queued = self.dirty.len();
+        for (id, p) in &mut self.peers {
             // A peer driven at `now` that still wants `now` waits for
             // time to pass (str0m's pacer does that); re-driving it at the
             // same instant would spin.
-            .filter(|(_, p)| p.timeout <= now && !p.dirty && p.driven_at < Some(now))
-            .map(|(id, _)| *id)
-            .collect();
-        for peer in &due {
-            self.mark_dirty(*peer);
+            if p.timeout <= now && !p.dirty && p.driven_at < Some(now) {
+                p.dirty = true;
+                self.dirty.push(*id);
+            }
         }
-        !due.is_empty()
+        self.dirty.len() > queued
     }
 
     pub(crate) fn mark_dirty(&mut self, peer: PeerId) {

@@ -36,6 +36,14 @@ pub struct Dtls {
     /// the backend's fragmenter; outgoing records larger than the warn
     /// threshold log a warning.
     mtu: RangeInclusive<usize>,
+
+    // confab: `Rtc` polls DTLS on every `poll_output`, long after the handshake, and
+    // the instance then only names its timeout again (a connected SFU peer is polled
+    // twice per packet it forwards). The instance is sans-IO: until something is
+    // handed to it, it has nothing new to say, so its last answer is given again.
+    /// The timeout the instance last answered a poll with, while nothing has been
+    /// handed to it since.
+    idle_at: Option<Instant>,
 }
 
 pub(crate) fn is_would_block(error: &DtlsError) -> bool {
@@ -79,6 +87,7 @@ impl Dtls {
             active_state: None,
             pending_packets: VecDeque::new(),
             mtu,
+            idle_at: None,
         })
     }
 
@@ -94,6 +103,7 @@ impl Dtls {
 
     /// Set whether this instance is active (client) or passive (server).
     pub fn set_active(&mut self, active: bool) {
+        self.idle_at = None;
         self.active_state = Some(active);
         self.instance.set_active(active)
     }
@@ -133,7 +143,15 @@ impl Dtls {
             return DtlsOutput::Timeout(not_happening());
         }
 
+        if let Some(at) = self.idle_at {
+            return DtlsOutput::Timeout(at);
+        }
+
         let next = self.instance.poll_output(buf);
+
+        if let DtlsOutput::Timeout(at) = next {
+            self.idle_at = Some(at);
+        }
 
         if let DtlsOutput::Packet(packet) = next {
             if packet.len() > self.mtu_warn() {
@@ -158,6 +176,7 @@ impl Dtls {
             debug!("Ignoring DTLS datagram prior to DTLS start");
             return Ok(());
         }
+        self.idle_at = None;
 
         self.instance
             .handle_packet(packet)
@@ -177,6 +196,7 @@ impl Dtls {
         if !self.is_inited() {
             return Err(make_handshake_pending_err());
         }
+        self.idle_at = None;
 
         let accepted = self.instance.send_application_data(data).map_err(|e| {
             DtlsError::CryptoError(CryptoError::Other(format!("DTLS error: {}", e)))
@@ -194,6 +214,7 @@ impl Dtls {
         if !self.is_inited() {
             return Ok(());
         }
+        self.idle_at = None;
 
         self.instance
             .handle_timeout(now)
@@ -202,6 +223,7 @@ impl Dtls {
 
     /// Initiate graceful shutdown by sending a close_notify alert.
     pub fn close(&mut self) -> Result<(), DtlsError> {
+        self.idle_at = None;
         self.instance
             .close()
             .map_err(|e| DtlsError::CryptoError(CryptoError::Other(format!("DTLS error: {}", e))))
@@ -310,5 +332,96 @@ mod tests {
         client.close().unwrap();
         let err = client.handle_input(data).unwrap_err();
         assert!(!is_would_block(&err));
+    }
+
+    // confab: `Dtls::idle_at`.
+    #[test]
+    #[cfg(any(
+        feature = "aws-lc-rs",
+        feature = "rust-crypto",
+        feature = "openssl-dimpl",
+        feature = "wincrypto",
+        feature = "apple-crypto",
+    ))]
+    fn an_idle_instance_says_more_once_it_is_given_something() {
+        /// Polls until the instance names a timeout with nothing more to send.
+        fn settle(dtls: &mut Dtls) -> (Vec<Vec<u8>>, Instant, bool) {
+            let mut buf = [0; 2048];
+            let (mut sent, mut connected) = (Vec::new(), false);
+            loop {
+                let out = dtls.poll_output(&mut buf);
+                connected |= matches!(out, DtlsOutput::Connected);
+                let before = sent.len();
+                while let Some(packet) = dtls.poll_packet() {
+                    sent.push(packet.to_vec());
+                }
+                if let DtlsOutput::Timeout(at) = out {
+                    if sent.len() == before {
+                        return (sent, at, connected);
+                    }
+                }
+            }
+        }
+
+        let now = Instant::now();
+        let mut client = new_dtls(now, DtlsVersion::Dtls12);
+        let mut server = new_dtls(now, DtlsVersion::Dtls12);
+        client.set_active(true);
+        server.set_active(false);
+        client.handle_timeout(now).unwrap();
+        server.handle_timeout(now).unwrap();
+        // As `Rtc` starts an active handshake.
+        client.handle_receive(&[]).unwrap();
+
+        let (hello, resend_at, _) = settle(&mut client);
+        assert!(!hello.is_empty());
+        // Idle: asked again, the same timeout and nothing to send.
+        assert_eq!(settle(&mut client), (vec![], resend_at, false));
+
+        // The hello is lost; the timeout resends it.
+        client.handle_timeout(resend_at).unwrap();
+        let (resent, _, _) = settle(&mut client);
+        assert!(!resent.is_empty());
+
+        // A datagram received makes the server answer; the handshake completes.
+        let (mut to_server, mut both) = (resent, (false, false));
+        for _ in 0..10 {
+            for packet in to_server.drain(..) {
+                server.handle_receive(&packet).unwrap();
+            }
+            let (to_client, _, connected) = settle(&mut server);
+            both.1 |= connected;
+            assert!(both.1 || !to_client.is_empty());
+            for packet in &to_client {
+                client.handle_receive(packet).unwrap();
+            }
+            let (sent, _, connected) = settle(&mut client);
+            both.0 |= connected;
+            to_server = sent;
+            if both == (true, true) && to_server.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(both, (true, true));
+
+        // Connected and idle, until application data is handed over.
+        let (nothing, idle_at, _) = settle(&mut client);
+        assert!(nothing.is_empty());
+        assert_eq!(settle(&mut client), (vec![], idle_at, false));
+        client.handle_input(b"after the handshake").unwrap();
+        let (data, _, _) = settle(&mut client);
+        assert_eq!(data.len(), 1);
+        for packet in &data {
+            server.handle_receive(packet).unwrap();
+        }
+        let mut buf = [0; 2048];
+        let received = loop {
+            match server.poll_output(&mut buf) {
+                DtlsOutput::ApplicationData(d) => break d.to_vec(),
+                DtlsOutput::Timeout(_) => panic!("the server got no application data"),
+                _ => {}
+            }
+        };
+        assert_eq!(received, b"after the handshake");
     }
 }

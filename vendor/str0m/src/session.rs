@@ -1248,7 +1248,9 @@ impl Session {
             }
         }
 
-        if self.rtp_mode {
+        // confab: checked before it is taken: `take` moves the whole `Option`
+        // (an `RtpPacket` is hundreds of bytes) on every poll, also when empty.
+        if self.rtp_mode && self.pending_packet.is_some() {
             if let Some(packet) = self.pending_packet.take() {
                 return Some(Event::RtpPacket(packet));
             }
@@ -1271,28 +1273,29 @@ impl Session {
             }
         }
 
-        for media in self.medias.iter_mut().filter(|_| walk) {
-            if media.need_open_event {
-                media.need_open_event = false;
-
-                return Some(Event::MediaAdded(MediaAdded {
-                    mid: media.mid(),
-                    kind: media.kind(),
-                    direction: media.direction(),
-                    simulcast: media.simulcast().map(|s| s.clone().into()),
-                }));
-            }
-
-            if media.need_changed_event {
-                media.need_changed_event = false;
-                return Some(Event::MediaChanged(MediaChanged {
-                    mid: media.mid(),
-                    direction: media.direction(),
-                }));
-            }
-        }
-
+        // confab: the walk's condition outside the loop: a filter on it still
+        // stepped through every media.
         if walk {
+            for media in self.medias.iter_mut() {
+                if media.need_open_event {
+                    media.need_open_event = false;
+
+                    return Some(Event::MediaAdded(MediaAdded {
+                        mid: media.mid(),
+                        kind: media.kind(),
+                        direction: media.direction(),
+                        simulcast: media.simulcast().map(|s| s.clone().into()),
+                    }));
+                }
+
+                if media.need_changed_event {
+                    media.need_changed_event = false;
+                    return Some(Event::MediaChanged(MediaChanged {
+                        mid: media.mid(),
+                        direction: media.direction(),
+                    }));
+                }
+            }
             self.stream_events_none_at = changes;
         }
         None
