@@ -50,10 +50,10 @@ const PARTICIPANTS: u64 = 10;
 const WARM_UP: Duration = Duration::from_secs(3);
 
 /// `rooms` meetings of [`PARTICIPANTS`], warmed up.
-fn meetings(rooms: u64, stagger: bool) -> World {
+fn meetings(rooms: u64, stagger: bool, all_layers: bool) -> World {
     let mut world = World::lossless();
     world.stagger = stagger;
-    world.follow_wanted = !std::env::var("LOAD_ALL_LAYERS").is_ok_and(|v| v == "1");
+    world.follow_wanted = !all_layers;
     // The replays carry no feedback from subscribers, so their bandwidth
     // estimates cannot follow; start them high, so what is measured is
     // forwarding and not a send queue.
@@ -387,8 +387,10 @@ fn main() {
     let stretch = Duration::from_secs(env("LOAD_SECONDS", 4, 30));
     let rooms = env("LOAD_ROOMS", 4, 20);
     let timer = Duration::from_micros(env("LOAD_TIMER_US", 1000, 100_000));
-    let aligned = std::env::var("LOAD_ALIGNED").is_ok_and(|v| v == "1");
-    let mut world = meetings(rooms, !aligned);
+    let flag = |name: &str| std::env::var(name).is_ok_and(|v| v == "1");
+    let aligned = flag("LOAD_ALIGNED");
+    let all_layers = flag("LOAD_ALL_LAYERS");
+    let mut world = meetings(rooms, !aligned, all_layers);
     let estimates: Vec<String> = world
         .clients
         .iter()
@@ -407,10 +409,10 @@ fn main() {
         } else {
             "publishers staggered"
         },
-        if world.follow_wanted {
-            "layers as asked"
-        } else {
+        if all_layers {
             "every layer sent"
+        } else {
+            "layers as asked"
         },
         estimates.join(" ")
     );

@@ -47,6 +47,14 @@ pub struct Sfu {
     pub(crate) forwarded: u64,
 }
 
+/// Puts `peer` on the list of peers to drive, once.
+fn queue_to_drive(dirty: &mut Vec<PeerId>, peer: PeerId, state: &mut Peer) {
+    if !state.dirty {
+        state.dirty = true;
+        dirty.push(peer);
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Room {
     /// In joining order, which is the order slots are paired in.
@@ -246,20 +254,16 @@ impl Sfu {
             // A peer driven at `now` that still wants `now` waits for
             // time to pass (str0m's pacer does that); re-driving it at the
             // same instant would spin.
-            if p.timeout <= now && !p.dirty && p.driven_at < Some(now) {
-                p.dirty = true;
-                self.dirty.push(*id);
+            if p.timeout <= now && p.driven_at < Some(now) {
+                queue_to_drive(&mut self.dirty, *id, p);
             }
         }
         self.dirty.len() > queued
     }
 
     pub(crate) fn mark_dirty(&mut self, peer: PeerId) {
-        if let Some(state) = self.peers.get_mut(&peer)
-            && !state.dirty
-        {
-            state.dirty = true;
-            self.dirty.push(peer);
+        if let Some(state) = self.peers.get_mut(&peer) {
+            queue_to_drive(&mut self.dirty, peer, state);
         }
     }
 

@@ -101,11 +101,18 @@ impl Dtls {
         self.active_state.is_some()
     }
 
+    // confab: see `idle_at`. Everything that hands something to the instance goes
+    // through here, so nothing can leave a stale answer behind.
+    /// The instance, about to be given something: its idle answer no longer holds.
+    fn instance_to_give(&mut self) -> &mut dyn DtlsInstance {
+        self.idle_at = None;
+        &mut *self.instance
+    }
+
     /// Set whether this instance is active (client) or passive (server).
     pub fn set_active(&mut self, active: bool) {
-        self.idle_at = None;
         self.active_state = Some(active);
-        self.instance.set_active(active)
+        self.instance_to_give().set_active(active)
     }
 
     /// If set_active was called, returns what was set.
@@ -176,9 +183,8 @@ impl Dtls {
             debug!("Ignoring DTLS datagram prior to DTLS start");
             return Ok(());
         }
-        self.idle_at = None;
 
-        self.instance
+        self.instance_to_give()
             .handle_packet(packet)
             .map_err(|e| DtlsError::CryptoError(CryptoError::Other(format!("DTLS error: {}", e))))
     }
@@ -196,9 +202,8 @@ impl Dtls {
         if !self.is_inited() {
             return Err(make_handshake_pending_err());
         }
-        self.idle_at = None;
 
-        let accepted = self.instance.send_application_data(data).map_err(|e| {
+        let accepted = self.instance_to_give().send_application_data(data).map_err(|e| {
             DtlsError::CryptoError(CryptoError::Other(format!("DTLS error: {}", e)))
         })?;
 
@@ -214,17 +219,15 @@ impl Dtls {
         if !self.is_inited() {
             return Ok(());
         }
-        self.idle_at = None;
 
-        self.instance
+        self.instance_to_give()
             .handle_timeout(now)
             .map_err(|e| DtlsError::CryptoError(CryptoError::Other(format!("DTLS error: {}", e))))
     }
 
     /// Initiate graceful shutdown by sending a close_notify alert.
     pub fn close(&mut self) -> Result<(), DtlsError> {
-        self.idle_at = None;
-        self.instance
+        self.instance_to_give()
             .close()
             .map_err(|e| DtlsError::CryptoError(CryptoError::Other(format!("DTLS error: {}", e))))
     }

@@ -1251,9 +1251,7 @@ impl Session {
         // confab: checked before it is taken: `take` moves the whole `Option`
         // (an `RtpPacket` is hundreds of bytes) on every poll, also when empty.
         if self.rtp_mode && self.pending_packet.is_some() {
-            if let Some(packet) = self.pending_packet.take() {
-                return Some(Event::RtpPacket(packet));
-            }
+            return self.pending_packet.take().map(Event::RtpPacket);
         }
 
         if walk {
@@ -1271,11 +1269,9 @@ impl Session {
                     mid,
                 }));
             }
-        }
 
-        // confab: the walk's condition outside the loop: a filter on it still
-        // stepped through every media.
-        if walk {
+            // confab: inside the walk's condition: a filter on it still stepped
+            // through every media.
             for media in self.medias.iter_mut() {
                 if media.need_open_event {
                     media.need_open_event = false;
