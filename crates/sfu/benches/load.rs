@@ -29,7 +29,9 @@
 //!    `Sfu::forwarded_to`), so the latency includes queueing behind
 //!    earlier datagrams and pacing, as the server's driver would see.
 //!    (Compressing time instead would multiply each subscriber's bitrate
-//!    past its bandwidth estimate, and the pacer would queue.)
+//!    past its bandwidth estimate, and the pacer would queue.) It also
+//!    counts the stalls the machine inflicts on the thread while it
+//!    spins idle, so a tail can be told from the SFU's own queueing.
 //!
 //! Only the SFU runs during the replays, on one thread; its clock is the
 //! wall clock. Environment: `LOAD_ROOMS`, `LOAD_SECONDS` (length of each
@@ -108,7 +110,16 @@ struct Replay {
     /// The driver's timer resolution: wake-ups at the SFU's timeouts are
     /// rounded up to it (tokio's timer wheel has 1 ms).
     timer: Duration,
+    /// Paced: gaps of at least [`STALL`] between two turns of the idle
+    /// spin, where nothing ran on this thread but the machine did not
+    /// run it either (a VM's host took the CPU); each delays whatever
+    /// fell due in it, which the latencies then include.
+    stalls: Vec<Duration>,
 }
+
+/// A gap in the idle spin this long is the machine's, not the SFU's: one
+/// turn of the loop takes well under a microsecond.
+const STALL: Duration = Duration::from_micros(100);
 
 /// `t` rounded up to the next multiple of `step` after `origin`, as a
 /// timer wheel fires.
@@ -165,14 +176,22 @@ fn replay_into_sfu(
     while next < packets.len() {
         let head = &packets[next];
         let due = speed.map_or_else(Instant::now, |k| due_at(head, k));
-        while Instant::now() < due {
+        let mut turn = Instant::now();
+        while turn < due {
             // A driver wakes at the SFU's timeout too (pacing, timers).
+            let mut polled = false;
             if let Some((_, batch_due)) = wake.filter(|(at, _)| *at <= Instant::now()) {
                 let began = Instant::now();
                 wake = poll_sfu(world, &mut r, batch_due, sfu_now, start, base);
                 r.busy += began.elapsed();
+                polled = true;
             }
             std::hint::spin_loop();
+            let last = turn;
+            turn = Instant::now();
+            if !polled && turn - last >= STALL {
+                r.stalls.push(turn - last);
+            }
         }
         let began = Instant::now();
         // What has arrived by now (paced), or at the same instant of the
@@ -360,6 +379,14 @@ fn print(label: &str, r: &mut Replay) {
         percentile(&r.latencies, 1.0),
     );
     if !r.batch_service.is_empty() {
+        let longest = r.stalls.iter().max().copied().unwrap_or_default();
+        let total: Duration = r.stalls.iter().sum();
+        println!(
+            "{label}: the machine stalled this thread {} times while it waited idle \
+             (gaps of {STALL:?} or more, {:.1} ms in all, longest {longest:?})",
+            r.stalls.len(),
+            total.as_secs_f64() * 1e3,
+        );
         println!(
             "{label}: {} batches; processing time from a batch in to its last datagram out: \
              p50 {:?} p99 {:?} max {:?}",

@@ -114,14 +114,13 @@ impl DelayController {
             // We haven't received a TWCC report in a while. The trendline hypothesis can
             // no longer be considered valid. We need another TWCC report before we can update
             // estimates.
-            let next_timeout_in = self
-                .get_smoothed_rtt()
-                .unwrap_or(MAX_TWCC_GAP)
-                .min(UPDATE_INTERVAL);
-
-            // Set this even if we didn't update, otherwise we get stuck in a poll -> handle loop
-            // that starves the run loop.
-            self.next_timeout = now + next_timeout_in;
+            //
+            // confab: until that report nothing here changes, and `update` reschedules
+            // when it comes, so the next look is an update interval away. Upstream looked
+            // again after one smoothed RTT: on a LAN that woke the whole `Rtc` every
+            // 0.1-1 ms between reports, and at a near-zero RTT it named the same instant
+            // again, which a driver can only spin on.
+            self.next_timeout = now + UPDATE_INTERVAL;
             return;
         }
 
@@ -222,5 +221,50 @@ impl DelayController {
                 .map(|rtt| rtt * 2)
                 .unwrap_or(MAX_TWCC_GAP)
                 .min(UPDATE_INTERVAL * 2)
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use std::time::{Duration, Instant};
+
+    use super::{DelayController, UPDATE_INTERVAL};
+    use crate::bwe_::AckedPacket;
+    use crate::rtp_::{Bitrate, DataSize};
+
+    #[test]
+    fn a_stale_hypothesis_waits_an_update_interval_whatever_the_rtt() {
+        let start = Instant::now();
+        let mut controller = DelayController::new(Bitrate::mbps(1));
+        // A report of packets acknowledged as soon as sent: a near-zero RTT,
+        // as on loopback.
+        let acked: Vec<AckedPacket> = (0..20u64)
+            .map(|seq| {
+                let sent = start + Duration::from_millis(seq * 5);
+                AckedPacket {
+                    seq_no: seq.into(),
+                    size: DataSize::bytes(1000),
+                    local_send_time: sent,
+                    remote_recv_time: sent,
+                    local_recv_time: sent + Duration::from_micros(1),
+                }
+            })
+            .collect();
+        let report_at = start + Duration::from_millis(100);
+        controller.update(&acked, Some(Bitrate::mbps(1)), None, report_at);
+        assert_eq!(controller.poll_timeout(), report_at + UPDATE_INTERVAL);
+
+        // Long after that report the hypothesis is stale: nothing can change
+        // before the next report, so the controller must not ask to be woken
+        // at once (with upstream's RTT-long wait, this asked for `stale` itself).
+        let stale = report_at + Duration::from_secs(1);
+        controller.handle_timeout(Some(Bitrate::mbps(1)), stale);
+        assert_eq!(controller.poll_timeout(), stale + UPDATE_INTERVAL);
+
+        // A new report updates the estimate and reschedules from its time.
+        let next_report = stale + Duration::from_millis(10);
+        let estimate = controller.update(&acked, Some(Bitrate::mbps(1)), None, next_report);
+        assert!(estimate.is_some());
+        assert_eq!(controller.poll_timeout(), next_report + UPDATE_INTERVAL);
     }
 }
