@@ -7,12 +7,14 @@
 //!
 //! The shortcuts: `Session::handle_timeout_written` (a timeout after written
 //! packets alone), `Session::take_quiet_receive` (a received RTP packet that
-//! moves no cached timer earlier) and `Session::poll_event_counted` (no stream
-//! walk for events while nothing that raises them happened).
+//! moves no cached timer earlier), `Session::poll_event_counted` (no stream
+//! walk for events while nothing that raises them happened) and
+//! `Streams::poll_remb_request` (no walk of the send streams until a REMB
+//! arrives).
 
 use std::time::{Duration, Instant};
 
-use crate::bwe::Bitrate;
+use crate::bwe::{Bitrate, BweKind};
 use crate::crypto::dtls::{KeyingMaterial, SrtpProfile};
 use crate::format::Codec;
 use crate::media::MediaKind;
@@ -336,4 +338,62 @@ fn quiet_receives_send_and_tell_what_full_timeouts_would() {
         assert!(count(&|s| matches!(s, Seen::Rtp(1, _))) > 600);
         assert_same(&by_full, &by_quiet);
     }
+}
+
+/// A REMB the remote sends about a stream we send is told once, with its
+/// media, and a later one again: the walk for it is skipped in between.
+#[test]
+fn each_remb_received_is_told_once() {
+    let start = Instant::now();
+    let mut sender = keyed_rtc(start, true, None, None);
+    let mut receiver = keyed_rtc(start, false, None, None);
+    sender.direct_api().declare_media("vid".into(), MediaKind::Video);
+    sender.direct_api().declare_stream_tx(1.into(), None, "vid".into(), None);
+    receiver.direct_api().declare_media("vid".into(), MediaKind::Video);
+    receiver.direct_api().expect_stream_rx(1.into(), None, "vid".into(), None);
+
+    let mut told = vec![];
+    for (ms, kbps) in [(10, 500), (400, 700)] {
+        let now = start + Duration::from_millis(ms);
+        receiver
+            .direct_api()
+            .stream_rx(&1.into())
+            .unwrap()
+            .request_remb(Bitrate::kbps(kbps));
+        let mut datagrams = vec![];
+        time_out(&mut receiver, false, now, &mut |_, output| {
+            if let Output::Transmit(t) = output {
+                datagrams.push(t.contents.to_vec());
+            }
+        });
+        assert!(!datagrams.is_empty(), "the receiver sent its feedback");
+        for datagram in &datagrams {
+            let receive = Receive {
+                proto: Protocol::Udp,
+                source: "127.0.0.1:2000".parse().unwrap(),
+                destination: "127.0.0.1:1000".parse().unwrap(),
+                contents: datagram.as_slice().try_into().unwrap(),
+            };
+            sender.handle_input(Input::Receive(now, receive)).unwrap();
+            // Drained twice: the second finds nothing more to tell.
+            for _ in 0..2 {
+                drain(&mut sender, false, &mut |_, output| {
+                    if let Output::Event(Event::EgressBitrateEstimate(BweKind::Remb {
+                        estimate,
+                        mid,
+                    })) = output
+                    {
+                        told.push((ms, mid.to_string(), estimate));
+                    }
+                });
+            }
+        }
+    }
+    assert_eq!(
+        told,
+        [
+            (10, "vid".to_string(), Bitrate::kbps(500)),
+            (400, "vid".to_string(), Bitrate::kbps(700)),
+        ]
+    );
 }

@@ -1159,7 +1159,11 @@ impl Session {
                 let Some(stream) = self.streams.stream_tx(&fb.ssrc()) else {
                     continue;
                 };
+                let remb = matches!(fb, RtcpFb::Remb(_));
                 stream.handle_rtcp(now, fb);
+                if remb {
+                    self.streams.remb_received();
+                }
             }
         }
 

@@ -156,6 +156,10 @@ pub(crate) struct Streams {
     /// hard cap when selecting RTX cache entries for spurious padding.
     mtu_warn: usize,
     pause_threshold: Duration,
+
+    /// confab: a send stream may hold a REMB request: one arrived since
+    /// `poll_remb_request` last found none. Only then does it walk them.
+    remb_maybe_pending: bool,
 }
 
 /// Delay between cleaning up the RxLookup.
@@ -185,6 +189,7 @@ impl Streams {
             enable_stats,
             mtu_warn,
             pause_threshold,
+            remb_maybe_pending: false,
         }
     }
 
@@ -556,10 +561,24 @@ impl Streams {
         })
     }
 
+    // confab: polled before every datagram out, while a REMB (which only a
+    // received RTCP packet sets on a send stream) is rare: the walk of every
+    // send stream is skipped until one arrives.
     pub(crate) fn poll_remb_request(&mut self) -> Option<(Mid, Bitrate)> {
-        self.streams_tx
+        if !self.remb_maybe_pending {
+            return None;
+        }
+        let found = self
+            .streams_tx
             .values_mut()
-            .find_map(|s| s.poll_remb_request().map(|b| (s.mid(), b)))
+            .find_map(|s| s.poll_remb_request().map(|b| (s.mid(), b)));
+        self.remb_maybe_pending = found.is_some();
+        found
+    }
+
+    /// confab: a REMB was handed to a send stream (`StreamTx::handle_rtcp`).
+    pub(crate) fn remb_received(&mut self) {
+        self.remb_maybe_pending = true;
     }
 
     pub(crate) fn poll_stream_paused(&mut self) -> Option<StreamPaused> {
