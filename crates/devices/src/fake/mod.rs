@@ -8,8 +8,12 @@
 //! Frame `i` covers `[i/rate, (i+1)/rate)` and is delivered once that span has
 //! passed, stamped with its start: one second gives 30 video frames at 30 fps
 //! and 100 audio frames of 10 ms.
+//!
+//! A [`Room`] pairs a speaker and a microphone so that what one plays the
+//! other hears, delayed and quieter: a speakerphone's echo.
 
 mod catalog;
+mod room;
 mod speaker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +28,7 @@ use crate::{
 };
 
 pub use catalog::FakeCatalog;
+pub use room::{Acoustics, Room, RoomMicrophone, RoomSpeaker, SPEAKER_BUFFER};
 pub use speaker::{FakeSpeaker, Recording};
 
 /// How a fake device keeps time.
