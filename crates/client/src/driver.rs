@@ -19,7 +19,8 @@ use crate::events::{ConnectionState, MeetingEvent};
 use crate::meeting::{MediaOptions, Shared};
 use crate::peer::{Peer, PeerEvent};
 use crate::playback::{
-    AudioIn, AudioPlayout, AudioSinks, Counters, FrameBus, VideoPacket, VideoReceiver, VideoSinks,
+    AudioIn, AudioPlayout, AudioSinks, Counters, FAR_QUEUE, FrameBus, VideoPacket, VideoReceiver,
+    VideoSinks,
 };
 use crate::session::{Output, Phase, Session, SlotKind};
 use crate::signalling::{self, ServerUrl, Ws};
@@ -110,7 +111,7 @@ impl Driver {
     ) -> Result<Self, ClientError> {
         let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
         let (keyframes_tx, keyframes_rx) = mpsc::unbounded_channel();
-        let (far_tx, far_rx) = std::sync::mpsc::channel();
+        let (far_tx, far_rx) = std::sync::mpsc::sync_channel(FAR_QUEUE);
         let processing = media.processing;
         let capture = capture::start(
             CaptureSetup {

@@ -241,12 +241,19 @@ struct Stream {
     playing: bool,
 }
 
+/// Mixes (20 ms each) the echo canceller's reference may hold unread:
+/// 500 ms, the echo delay it can find. Without a bound, a meeting joined
+/// with processing on and no microphone kept every mix (190 kB/s), and a
+/// microphone added later was fed that whole backlog first.
+pub(crate) const FAR_QUEUE: usize = 25;
+
 /// Where played audio goes.
 pub(crate) struct AudioSinks {
     pub(crate) speaker: Option<Box<dyn Speaker>>,
     pub(crate) callback: Option<AudioCallback>,
-    /// The mix, for the echo canceller's far-end reference.
-    pub(crate) far: Option<std_mpsc::Sender<Vec<f32>>>,
+    /// The mix, for the echo canceller's far-end reference (at most
+    /// [`FAR_QUEUE`] frames waiting).
+    pub(crate) far: Option<std_mpsc::SyncSender<Vec<f32>>>,
     pub(crate) counters: Counters,
     pub(crate) events: mpsc::UnboundedSender<MeetingEvent>,
 }
@@ -323,7 +330,9 @@ fn playout_loop(rx: &std_mpsc::Receiver<AudioIn>, mut sinks: AudioSinks, stop: &
             .collect();
         mixer.mix(&inputs, &mut mix);
         if let Some(far) = &sinks.far {
-            let _ = far.send(mix.clone());
+            // Full only while no microphone reads it (joined without one,
+            // or it was taken away): the mix is then dropped, not kept.
+            let _ = far.try_send(mix.clone());
         }
         if let Some(speaker) = &mut sinks.speaker {
             let frame = AudioFrame {
@@ -404,4 +413,56 @@ fn play_tick(stream: &mut Stream, now: Instant) -> bool {
         pcm.fill(0.0);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+
+    use confab_devices::fake::{FakeSpeaker, Plug, Recording};
+    use confab_devices::{DeviceId, DeviceInfo, DeviceKind};
+
+    use super::*;
+
+    #[test]
+    fn an_unread_echo_reference_holds_at_most_half_a_second_and_playback_goes_on() {
+        let played = Recording::default();
+        let info = DeviceInfo {
+            id: DeviceId("speaker".into()),
+            name: "Speaker".into(),
+            kind: DeviceKind::Speaker,
+            is_default: true,
+        };
+        let (far_tx, far_rx) = std_mpsc::sync_channel(FAR_QUEUE);
+        let (events, _events_rx) = mpsc::unbounded_channel();
+        let playout = AudioPlayout::start(AudioSinks {
+            speaker: Some(Box::new(FakeSpeaker::new(
+                info,
+                Plug::new(),
+                played.clone(),
+            ))),
+            callback: None,
+            far: Some(far_tx),
+            counters: Counters::default(),
+            events,
+        })
+        .expect("playout thread");
+        // Nobody reads the reference (a meeting joined without a microphone)
+        // while well over FAR_QUEUE mixes are played.
+        let enough = (FAR_QUEUE + 15) * OPUS_FRAME_SAMPLES;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while played.len() < enough && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let waiting = far_rx.try_iter().count();
+        // Before the playout stops: a playout blocked on a full queue would
+        // never see its stop flag.
+        drop(far_rx);
+        drop(playout);
+        assert!(
+            played.len() >= enough,
+            "the speaker played {} samples",
+            played.len()
+        );
+        assert_eq!(waiting, FAR_QUEUE);
+    }
 }

@@ -21,6 +21,7 @@ use confab_client::{
     ClientError, Events, JoinOptions, LatestFrame, MediaOptions, Meeting, MeetingEvent, ServerUrl,
 };
 use confab_devices::{CameraFormat, DeviceCatalog, DeviceError, DeviceId, DeviceKind};
+use confab_media::audio::processing::ProcessingConfig;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -172,6 +173,11 @@ fn open_media(request: &JoinRequest, sources: &MediaSources) -> (MediaOptions, V
         Ok(speaker) => media.speaker = Some(speaker),
         Err(e) => note(DeviceKind::Speaker, &e),
     }
+    // A desk or boardroom PC usually plays the meeting through speakers its
+    // microphone hears: without echo cancellation the others hear themselves
+    // back. All three stages on (docs/decisions.md, "Echo cancellation in the
+    // app"); a headset user loses nothing but a little CPU.
+    media.processing = Some(ProcessingConfig::default());
     let hub = Arc::clone(&sources.hub);
     media.on_local_video = Some(Arc::new(move |frame| hub.publish(SELF_STREAM, frame)));
     (media, problems)

@@ -246,6 +246,18 @@ fn fake_sources() -> MediaSources {
     }
 }
 
+#[test]
+fn the_apps_microphone_goes_through_echo_cancellation() {
+    let mut join = request("kqz-rmtp-wfa");
+    join.microphone_on = true;
+    let (media, problems) = open_media(&join, &fake_sources());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(media.microphone.is_some());
+    let processing = media.processing.expect("the microphone is processed");
+    assert!(processing.echo_cancellation);
+    assert!(processing.noise_suppression);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_https_host_is_pinned_on_first_use_and_a_new_certificate_is_refused() {
     let (dir, pins_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
