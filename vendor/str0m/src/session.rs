@@ -1156,14 +1156,7 @@ impl Session {
                 };
                 stream.handle_rtcp(now, fb);
             } else {
-                let Some(stream) = self.streams.stream_tx(&fb.ssrc()) else {
-                    continue;
-                };
-                let remb = matches!(fb, RtcpFb::Remb(_));
-                stream.handle_rtcp(now, fb);
-                if remb {
-                    self.streams.remb_received();
-                }
+                self.streams.handle_rtcp_tx(now, fb);
             }
         }
 

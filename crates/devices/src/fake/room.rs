@@ -14,10 +14,12 @@
 //! handed to the speaker by `SPEAKER_BUFFER + delay`, and by more after the
 //! speaker has starved, as with real hardware.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{FakeMicrophone, FakeSpeaker, Pacing, Plug, Recording};
+use confab_media::synth::audio::WhiteNoise;
+
+use super::{FakeMicrophone, FakeSpeaker, Pacing, Plug, Recording, lock};
 use crate::source::AudioSource;
 use crate::{
     AudioFrame, DeviceError, DeviceInfo, FrameReceiver, Microphone, PlaybackStats, SAMPLE_RATE,
@@ -60,7 +62,7 @@ struct Air {
     queued_to: Option<u64>,
     /// Times the speaker ran dry after it had begun.
     underruns: u64,
-    rng: u64,
+    noise: WhiteNoise,
 }
 
 impl Air {
@@ -74,7 +76,7 @@ impl Air {
             ring: vec![0.0; memory as usize],
             queued_to: None,
             underruns: 0,
-            rng: 0x9e37_79b9_7f4a_7c15,
+            noise: WhiteNoise::new(0x9e37_79b9_7f4a_7c15),
         }
     }
 
@@ -116,20 +118,9 @@ impl Air {
                 (Some(s), Some(end)) if s < end && s + memory >= end => self.ring[self.slot(s)],
                 _ => 0.0,
             };
-            *o = self.acoustics.gain * echo + self.acoustics.noise * self.noise();
+            *o = self.acoustics.gain * echo + self.acoustics.noise * self.noise.next_sample();
         }
     }
-
-    fn noise(&mut self) -> f32 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        (self.rng >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-    }
-}
-
-fn lock(air: &Mutex<Air>) -> MutexGuard<'_, Air> {
-    air.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A room with one speaker and one microphone in it.
@@ -233,7 +224,7 @@ impl Microphone for RoomMicrophone {
 
     fn start(&mut self) -> Result<FrameReceiver<AudioFrame>, DeviceError> {
         // A restarted capture counts its frames from zero again.
-        *self.anchor.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *lock(&self.anchor) = None;
         self.inner.start()
     }
 
@@ -253,10 +244,7 @@ struct Leak {
 impl AudioSource for Leak {
     fn fill(&mut self, out: &mut [f32]) {
         let len = out.len() as u64;
-        let (room_at, position_at) = *self
-            .anchor
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let (room_at, position_at) = *lock(&self.anchor)
             // The capture thread asks for a frame once it has passed, so the
             // first one ended about now (late by the thread's wake-up).
             .get_or_insert_with(|| (self.room.now().saturating_sub(len), self.position));

@@ -158,7 +158,7 @@ impl AudioProcessor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::audio::{AudioSource, Babble, Chirp, ChirpDetector};
+    use crate::synth::audio::{AudioSource, Babble, Chirp, ChirpDetector, WhiteNoise};
     use std::time::Duration;
 
     /// A room between speaker and microphone: `delay_ms` of travel, then a
@@ -174,13 +174,10 @@ mod tests {
 
     impl EchoPath {
         fn new(delay_ms: usize, erl_db: f32) -> Self {
-            let mut rng = 0x2545_f491_4f6c_dd1du64;
+            let mut noise = WhiteNoise::new(0x2545_f491_4f6c_dd1d);
             let mut taps: Vec<f32> = (0..SAMPLES_PER_10MS)
                 .map(|k| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    let jitter = (rng >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                    let jitter = noise.next_sample() / 2.0;
                     let direct = if k == 0 { 1.0 } else { 0.0 };
                     direct + jitter * (-(k as f32) / 96.0).exp()
                 })

@@ -169,6 +169,28 @@ impl AudioSource for ClickTrain {
     }
 }
 
+/// Seeded white noise, uniform in [-1, 1): the same seed gives the same
+/// samples. xorshift64: deterministic, no dependency, plenty for test
+/// signals.
+#[derive(Debug, Clone)]
+pub struct WhiteNoise {
+    state: u64,
+}
+
+impl WhiteNoise {
+    pub fn new(seed: u64) -> Self {
+        // xorshift stays at zero from zero.
+        Self { state: seed | 1 }
+    }
+
+    pub fn next_sample(&mut self) -> f32 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    }
+}
+
 /// A speech-like signal: a voiced buzz (harmonics of a gliding pitch) and
 /// some hiss, switched on and off at syllable rate. Good enough to exercise
 /// voice-activity logic, DTX, echo cancellers and noise suppressors, which
@@ -177,7 +199,7 @@ impl AudioSource for ClickTrain {
 pub struct Babble {
     amplitude: f32,
     phase: f64,
-    rng: u64,
+    noise: WhiteNoise,
     hiss: f32,
     position: u64,
 }
@@ -188,18 +210,10 @@ impl Babble {
         Self {
             amplitude,
             phase: 0.0,
-            rng: seed | 1,
+            noise: WhiteNoise::new(seed),
             hiss: 0.0,
             position: 0,
         }
-    }
-
-    fn noise(&mut self) -> f32 {
-        // xorshift64: deterministic, no dependency, plenty for test noise.
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        (self.rng >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
     }
 }
 
@@ -220,7 +234,7 @@ impl AudioSource for Babble {
             } else {
                 0.0
             };
-            let n = self.noise();
+            let n = self.noise.next_sample();
             self.hiss = 0.7 * self.hiss + 0.3 * n;
             let sample = 0.45 * voiced as f32 + 0.15 * self.hiss;
             *s = self.amplitude * sample * (syllable * word) as f32;

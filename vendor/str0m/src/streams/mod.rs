@@ -157,8 +157,9 @@ pub(crate) struct Streams {
     mtu_warn: usize,
     pause_threshold: Duration,
 
-    /// confab: a send stream may hold a REMB request: one arrived since
-    /// `poll_remb_request` last found none. Only then does it walk them.
+    /// confab: a send stream may hold a REMB request: one arrived (through
+    /// `handle_rtcp_tx`) since `poll_remb_request` last found none. Only
+    /// then does it walk them.
     remb_maybe_pending: bool,
 }
 
@@ -576,9 +577,15 @@ impl Streams {
         found
     }
 
-    /// confab: a REMB was handed to a send stream (`StreamTx::handle_rtcp`).
-    pub(crate) fn remb_received(&mut self) {
-        self.remb_maybe_pending = true;
+    /// Hands feedback about one of our send streams to it, if we have it.
+    // confab: here, not in the session, so that every REMB reaching a send
+    // stream is noted for `poll_remb_request`.
+    pub(crate) fn handle_rtcp_tx(&mut self, now: Instant, fb: RtcpFb) {
+        let Some(stream) = self.streams_tx.get_mut(&fb.ssrc()) else {
+            return;
+        };
+        self.remb_maybe_pending |= matches!(fb, RtcpFb::Remb(_));
+        stream.handle_rtcp(now, fb);
     }
 
     pub(crate) fn poll_stream_paused(&mut self) -> Option<StreamPaused> {
